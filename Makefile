@@ -1,0 +1,50 @@
+# Newsroom: `make run` serves the site with demo content; `make test` runs the tests.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test e2e lint format check screenshots bench clean
+
+$(PY):
+	@python=$$(bin/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$python ($$($$python -V))"; \
+	$$python -m venv $(VENV)
+
+# Stamp files: requirements are reinstalled only when their file changes.
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	@touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py ensure_demo_editor
+	@echo "Serving http://$(HOST):$(PORT)/ with the task worker. Ctrl-C stops both."
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: $(VENV)/.dev-installed
+	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,347 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from taggit.managers import TaggableManager
+
+from articles.richtext import SanitizedHTMLField
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in the site's navigation: lower numbers come first."
+    )
+    is_in_navigation = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+
+
+class Image(models.Model):
+    file = models.ImageField(upload_to="images/%Y/%m/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    alt_text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the picture shows, for readers who cannot see it. Required to publish.",
+    )
+    caption = models.TextField(blank=True)
+    credit = models.CharField(
+        max_length=200, blank=True, help_text='The photographer and agency: "Jane Doe/Reuters".'
+    )
+    source = models.CharField(
+        max_length=200, blank=True, help_text='For example "via Shutterstock".'
+    )
+    license = models.CharField(max_length=200, blank=True)
+    copyright_notice = models.CharField(max_length=300, blank=True)
+    usable_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="After this date the rights end: the image may not be used.",
+    )
+    focal_x = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Horizontal focal point, 0 (left) to 1 (right).",
+    )  # fmt: skip
+    focal_y = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Vertical focal point, 0 (top) to 1 (bottom).",
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(focal_x__gte=0, focal_x__lte=1, focal_y__gte=0, focal_y__lte=1),
+                name="image_focal_point_in_frame",
+            ),
+        ]
+
+    def __str__(self):
+        return self.alt_text or self.caption[:60] or self.file.name
+
+    def get_absolute_url(self):
+        return reverse("admin:articles_image_change", args=[self.pk])
+
+    @property
+    def is_expired(self):
+        return self.usable_until is not None and self.usable_until < timezone.localdate()
+
+    @property
+    def credit_line(self):
+        """The credit as readers see it: "Jane Doe/Reuters via Shutterstock"."""
+        return " ".join(part for part in (self.credit, self.source) if part)
+
+
+class Rendition(models.Model):
+    class Format(models.TextChoices):
+        AVIF = "avif", "AVIF"
+        WEBP = "webp", "WebP"
+        JPEG = "jpeg", "JPEG"
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    file = models.FileField(upload_to="renditions/%Y/%m/")
+
+    class Meta:
+        ordering = ["image", "format", "width"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "format", "width"], name="unique_rendition"),
+        ]
+
+    def __str__(self):
+        return f"{self.image_id} {self.format} {self.width}w"
+
+    def get_absolute_url(self):
+        return self.file.url
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    role = models.CharField(max_length=150, blank=True, help_text='For example "Senior Editor".')
+    bio = models.TextField(blank=True)
+    photo = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.PROTECT, related_name="author_photos"
+    )
+    website = models.URLField(blank=True)
+    x_url = models.URLField("X (Twitter)", blank=True)
+    bluesky_url = models.URLField("Bluesky", blank=True)
+    mastodon_url = models.URLField("Mastodon", blank=True)
+    linkedin_url = models.URLField("LinkedIn", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author",
+        help_text="The staff account of this author, if they write in the admin themselves.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, *, now=None):
+        """The one definition of what the public may see.
+
+        A scheduled article becomes public when its time comes, with no job needed.
+        """
+        return self.filter(
+            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            publish_at__lte=now or timezone.now(),
+        )
+
+    def for_listing(self):
+        """What a teaser card shows, fetched in a fixed number of queries."""
+        return self.select_related("section", "lead_image").prefetch_related(
+            models.Prefetch(
+                "bylines", queryset=Byline.objects.select_related("author").order_by("position")
+            ),
+            "lead_image__renditions",
+        )
+
+    def newest_first(self):
+        return self.order_by("-publish_at", "-pk")
+
+
+class Article(models.Model):
+    class Kind(models.TextChoices):
+        NEWS = "news", "News"
+        ANALYSIS = "analysis", "Analysis"
+        OPINION = "opinion", "Opinion"
+        FEATURE = "feature", "Feature"
+        INTERVIEW = "interview", "Interview"
+        EXPLAINER = "explainer", "Explainer"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=220, unique=True, blank=True,
+        help_text="Made from the title when left empty. Changing it after publication keeps "
+        "the old address working.",
+    )  # fmt: skip
+    dek = models.TextField(
+        "dek", max_length=400, blank=True, help_text="The subtitle under the headline."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    authors = models.ManyToManyField(Author, through="Byline", related_name="articles")
+    tags = TaggableManager(blank=True)
+    lead_image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_articles"
+    )
+    lead_image_caption = models.TextField(
+        blank=True, help_text="Leave empty to use the image's own caption."
+    )
+    body = SanitizedHTMLField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        "publish time", null=True, blank=True, help_text="When the article becomes public."
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last editorial update readers are told about."
+    )
+    seo_title = models.CharField("SEO title", max_length=200, blank=True)
+    seo_description = models.CharField("SEO description", max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every save; guards against overwrites."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["scheduled", "published"]) | Q(publish_at__isnull=False),
+                name="article_public_has_publish_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "-publish_at", "-id"], name="article_status_publish_idx"
+            ),
+            models.Index(
+                fields=["section", "status", "-publish_at"], name="article_section_publish_idx"
+            ),
+            models.Index(fields=["-modified_at"], name="article_modified_idx"),
+        ]
+        permissions = [
+            ("publish_article", "Can publish, schedule and unpublish articles"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        if self.publish_at is None:
+            return reverse("articles:article-preview", kwargs={"pk": self.pk})
+        local = timezone.localtime(self.publish_at)
+        return reverse(
+            "articles:article-detail",
+            kwargs={
+                "year": local.year,
+                "month": f"{local.month:02d}",
+                "day": f"{local.day:02d}",
+                "slug": self.slug,
+            },
+        )
+
+    @property
+    def is_public(self):
+        return (
+            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    @property
+    def caption(self):
+        if self.lead_image_caption:
+            return self.lead_image_caption
+        return self.lead_image.caption if self.lead_image else ""
+
+    @property
+    def ordered_authors(self):
+        """Authors in byline order; uses the prefetch of for_listing() when present."""
+        return [byline.author for byline in self.bylines.all()]
+
+
+class Byline(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="unique_byline"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} on {self.article}"
+
+    def get_absolute_url(self):
+        return self.author.get_absolute_url()
+
+
+class OldSlug(models.Model):
+    """A slug an article answered to before; its URL redirects to the current one."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="old_slugs")
+    slug = models.SlugField(max_length=220, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.slug
+
+    def get_absolute_url(self):
+        return self.article.get_absolute_url()
+
+
+class Note(models.Model):
+    """A dated correction or update shown on a published article."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        UPDATE = "update", "Update"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField(help_text="What was wrong and what is right now, in plain words.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="note_kind_created_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.article}"
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#note-{self.pk}"

@@ -1,0 +1,48 @@
+"""The health check load balancers and uptime monitors poll."""
+
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+def database_ok():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("health check: database did not answer")
+        return False
+
+
+def cache_ok():
+    # A fresh key each time, so a stale value can never pass for a working cache.
+    key = f"healthz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "ok", timeout=5)
+        answered = cache.get(key) == "ok"
+        cache.delete(key)
+        return answered
+    except Exception:
+        logger.exception("health check: cache did not answer")
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    parts = {
+        "database": "ok" if database_ok() else "down",
+        "cache": "ok" if cache_ok() else "down",
+    }
+    healthy = all(state == "ok" for state in parts.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **parts}, status=200 if healthy else 503
+    )

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from newsroom import health, views
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("newsletter/", include("newsletter.urls")),
+    re_path(r"^media/(?P<path>.*)$", views.serve_media, name="media"),
+    path("", include("articles.urls")),
+]
+
+handler404 = "newsroom.views.page_not_found"
+handler500 = "newsroom.views.server_error"
+
+if settings.DEBUG:
+    urlpatterns.insert(0, path("__debug__/500/", views.debug_server_error))
