@@ -27,6 +27,7 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py ensure_demo_editor
+	$(PY) manage.py schedule_newsletter_tasks
 	@echo "Serving http://$(HOST):$(PORT)/ with the task worker. Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
@@ -35,8 +36,21 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Browser tests alone (Debian's Chromium at /usr/bin/chromium, Java for the HTML checker).
 e2e: $(VENV)/.dev-installed
-	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest -m e2e tests/e2e --durations=5 $(PYTEST_ARGS)
+
+# PNGs of every public page at 390 px and 1280 px, and of the round-up email, in var/screenshots/.
+screenshots: $(VENV)/.dev-installed
+	$(PY) bin/screenshots.py
+
+# Benchmarks (never part of `make test`) against a database filled by seed_bulk: see BENCHMARKS.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/newsroom_bench
+bench: $(VENV)/.run-installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/pages.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/admin_lists.py --skip-collectstatic
+	npm install --prefix bench/lighthouse --no-audit --no-fund --silent
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/lighthouse/run.py --skip-collectstatic
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -1,3 +1,4 @@
+import reversion
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -6,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
-from articles.richtext import SanitizedHTMLField
+from articles.richtext import SanitizedHTMLField, body_image_ids, has_foreign_images
+from articles.text import unique_slug
 
 
 class Section(models.Model):
@@ -87,6 +89,33 @@ class Image(models.Model):
     def credit_line(self):
         """The credit as readers see it: "Jane Doe/Reuters via Shutterstock"."""
         return " ".join(part for part in (self.credit, self.source) if part)
+
+    @property
+    def body_marker(self):
+        """How the sanitised body of an article refers to this image."""
+        return f'data-image-id="{self.pk}"'
+
+    def usages(self):
+        """Where the image is used: lead image, inline in a body, author photo.
+
+        The body lookup scans article bodies; it only runs when someone tries to
+        delete an image, which is rare.
+        """
+        lead = list(self.lead_articles.only("pk", "title", "status"))
+        inline = list(
+            Article.objects.filter(body__contains=self.body_marker)
+            .exclude(pk__in=[article.pk for article in lead])
+            .only("pk", "title", "status")
+        )
+        photos = list(self.author_photos.only("pk", "name"))
+        return {"lead": lead, "inline": inline, "author_photos": photos}
+
+    def is_in_use(self):
+        return (
+            self.lead_articles.exists()
+            or self.author_photos.exists()
+            or Article.objects.filter(body__contains=self.body_marker).exists()
+        )
 
 
 class Rendition(models.Model):
@@ -169,6 +198,13 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-publish_at", "-pk")
 
+    def owned_by(self, user):
+        """Articles a user created or carries a byline on."""
+        return self.filter(
+            Q(created_by=user)
+            | models.Exists(Byline.objects.filter(article=models.OuterRef("pk"), author__user=user))
+        )
+
 
 class Article(models.Model):
     class Kind(models.TextChoices):
@@ -247,6 +283,8 @@ class Article(models.Model):
                 fields=["section", "status", "-publish_at"], name="article_section_publish_idx"
             ),
             models.Index(fields=["-modified_at"], name="article_modified_idx"),
+            # The admin's article list, newest first, over every status.
+            models.Index(fields=["-publish_at", "-id"], name="article_publish_idx"),
         ]
         permissions = [
             ("publish_article", "Can publish, schedule and unpublish articles"),
@@ -254,6 +292,18 @@ class Article(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.title, taken=self.slug_is_taken, max_length=220)
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.pk
+            and not self._state.adding
+            and (update_fields is None or "version" in update_fields)
+        ):
+            self.version += 1
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         if self.publish_at is None:
@@ -276,6 +326,76 @@ class Article(models.Model):
             and self.publish_at is not None
             and self.publish_at <= timezone.now()
         )
+
+    def slug_is_taken(self, slug):
+        """A slug belongs to one article, now or in the past (old URLs keep working)."""
+        others = Article.objects.exclude(pk=self.pk) if self.pk else Article.objects.all()
+        return (
+            others.filter(slug=slug).exists()
+            or OldSlug.objects.filter(slug=slug).exclude(article_id=self.pk).exists()
+        )
+
+    @property
+    def is_public_status(self):
+        return self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+
+    @property
+    def was_published(self):
+        return self.first_published_at is not None
+
+    @property
+    def lead_image_is_expired(self):
+        return self.lead_image is not None and self.lead_image.is_expired
+
+    def body_images(self):
+        """Library images placed in the body, in order of appearance."""
+        ids = body_image_ids(self.body)
+        found = Image.objects.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+    def publish_problems(self, *, has_authors=None):
+        """What must be fixed before this article may be published or scheduled.
+
+        The one checklist: the admin shows it, the form, the actions and the services
+        all refuse to publish while it is not empty. `has_authors` lets a form that
+        has not saved its bylines yet answer for them.
+        """
+        problems = []
+        if not self.title.strip():
+            problems.append("Write a title.")
+        if not self.section_id:
+            problems.append("Choose a section.")
+        if has_authors is None:
+            has_authors = self.pk is not None and self.bylines.exists()
+        if not has_authors:
+            problems.append("Add at least one author.")
+        if not (self.dek.strip() or self.seo_description.strip()):
+            problems.append("Write a dek or an SEO description.")
+        if self.lead_image_id is None:
+            problems.append("Choose a lead image.")
+        else:
+            image = self.lead_image
+            if not image.alt_text.strip():
+                problems.append("Give the lead image alt text.")
+            if not image.credit.strip():
+                problems.append("Give the lead image a credit.")
+            if image.is_expired:
+                problems.append(
+                    f"The rights to the lead image ended on {image.usable_until:%d %B %Y}."
+                )
+        body_ids = body_image_ids(self.body)
+        found = Image.objects.in_bulk(body_ids) if body_ids else {}
+        if has_foreign_images(self.body):
+            problems.append("Every image in the body must come from the image library.")
+        for image in found.values():
+            label = f"The inline image “{image}”"
+            if not image.alt_text.strip():
+                problems.append(f"{label} needs alt text.")
+            if not image.credit.strip():
+                problems.append(f"{label} needs a credit.")
+            if image.is_expired:
+                problems.append(f"{label} may no longer be used: its rights have ended.")
+        return problems
 
     @property
     def caption(self):
@@ -345,3 +465,9 @@ class Note(models.Model):
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#note-{self.pk}"
+
+
+# Revisions: an article is saved with its byline; notes are kept out so restoring an old
+# text never removes a correction readers have seen.
+reversion.register(Byline)
+reversion.register(Article, follow=["bylines"])

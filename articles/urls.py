@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 
-from articles import views
+from articles import feeds, sitemaps, views
+from articles.cache import cached_page
 
 
 class FourDigitYear:
@@ -29,12 +31,28 @@ register_converter(TwoDigits, "dd")
 app_name = "articles"
 
 urlpatterns = [
-    path("", views.LatestArticlesView.as_view(), name="latest"),
+    path("", cached_page(views.LatestArticlesView.as_view()), name="latest"),
     path(
-        "<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.article_detail, name="article-detail"
+        "<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/",
+        cached_page(views.article_detail),
+        name="article-detail",
     ),
     path("preview/<int:pk>/", views.article_preview, name="article-preview"),
-    path("section/<slug:slug>/", views.SectionView.as_view(), name="section-detail"),
-    path("author/<slug:slug>/", views.AuthorView.as_view(), name="author-detail"),
-    path("tag/<slug:slug>/", views.TagView.as_view(), name="tag-detail"),
+    path("section/<slug:slug>/", cached_page(views.SectionView.as_view()), name="section-detail"),
+    path("section/<slug:slug>/feed/", cached_page(feeds.SectionFeed()), name="section-feed"),
+    path("author/<slug:slug>/", cached_page(views.AuthorView.as_view()), name="author-detail"),
+    path("author/<slug:slug>/feed/", cached_page(feeds.AuthorFeed()), name="author-feed"),
+    path("tag/<slug:slug>/", cached_page(views.TagView.as_view()), name="tag-detail"),
+    path("search/", cached_page(views.search_view, store=False), name="search"),
+    path("corrections/", cached_page(views.corrections), name="corrections"),
+    path("feed/", cached_page(feeds.LatestFeed()), name="feed"),
+    path("feed/atom/", cached_page(feeds.LatestAtomFeed()), name="feed-atom"),
+    path(
+        "sitemap.xml",
+        cached_page(sitemap),
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap",
+    ),
+    path("news-sitemap.xml", cached_page(sitemaps.news_sitemap), name="news-sitemap"),
+    path("robots.txt", cached_page(views.robots_txt), name="robots-txt"),
 ]

@@ -1,55 +1,171 @@
-from django.http import Http404
+"""The public site: thin views over the queries of models.py and queries.py."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.generic import ListView
+from django.urls import reverse
+from django.views.generic import TemplateView
 from taggit.models import Tag
 
+from articles import body, queries, search, seo
 from articles.models import Article, Author, OldSlug, Section
+from articles.pagination import paginate
+from newsroom.ratelimit import ratelimit
+
+PER_PAGE = 20
+SEARCH_PER_PAGE = 20
 
 
-class ArticleListMixin:
-    paginate_by = 20
+class ListingMixin:
+    """A paginated list of public articles as teaser cards."""
+
     template_name = "articles/article_list.html"
+    per_page = PER_PAGE
 
     def get_queryset(self):
-        return Article.objects.published().for_listing().newest_first()
+        return Article.objects.published().for_listing()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = paginate(self.request, self.get_queryset(), per_page=self.per_page)
+        canonical = self.request.path + (f"?page={page.number}" if page.number > 1 else "")
+        context.update(page=page, articles=page.object_list, canonical_url=seo.absolute(canonical))
+        return context
 
 
-class LatestArticlesView(ArticleListMixin, ListView):
-    pass
+class LatestArticlesView(ListingMixin, TemplateView):
+    template_name = "articles/article_list.html"
 
 
-class SectionView(ArticleListMixin, ListView):
+class SectionView(ListingMixin, TemplateView):
+    template_name = "articles/section_detail.html"
+
     def get_queryset(self):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
         return super().get_queryset().filter(section=self.section)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["section"] = self.section
+        return context
 
-class AuthorView(ArticleListMixin, ListView):
+
+class AuthorView(ListingMixin, TemplateView):
+    template_name = "articles/author_detail.html"
+
     def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(authors=self.author)
+        return super().get_queryset().filter(bylines__author=self.author)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        photo = body.load_images([self.author.photo_id]).get(self.author.photo_id)
+        context.update(author=self.author, photo=photo)
+        return context
 
 
-class TagView(ArticleListMixin, ListView):
+class TagView(ListingMixin, TemplateView):
+    template_name = "articles/tag_detail.html"
+
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tags=self.tag)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tag"] = self.tag
+        return context
+
 
 def article_detail(request, year, month, day, slug):
-    article = Article.objects.published().for_listing().filter(slug=slug).first()
+    article = queries.article_for_page(slug)
     if article is None:
         old = OldSlug.objects.filter(slug=slug).select_related("article").first()
-        if old and old.article.is_public:
+        if old is not None and old.article.is_public:
             return redirect(old.article, permanent=True)
-        raise Http404
+        raise Http404("No such article.")
     if request.path != article.get_absolute_url():
         return redirect(article, permanent=True)
-    return render(request, "articles/article_detail.html", {"article": article})
+    return render(request, "articles/article_detail.html", article_context(article))
 
 
 def article_preview(request, pk):
     if not request.user.is_staff:
         raise Http404
-    article = get_object_or_404(Article.objects.for_listing(), pk=pk)
-    return render(request, "articles/article_detail.html", {"article": article, "is_preview": True})
+    article = get_object_or_404(Article.objects.select_related("section"), pk=pk)
+    context = article_context(article)
+    context["is_preview"] = True
+    return render(request, "articles/article_detail.html", context)
+
+
+def article_context(article):
+    authors = article.ordered_authors
+    tags = list(article.tags.all())
+    notes = list(article.notes.all())
+    related = queries.related_articles(article, tag_ids=[tag.pk for tag in tags])
+    latest = queries.latest_articles(exclude=article)
+    images = body.load_images(
+        {article.lead_image_id}
+        | body.body_image_ids(article.body)
+        | {other.lead_image_id for other in related}
+    )
+    lead_image = images.get(article.lead_image_id)
+    if lead_image is not None and not body.is_showable(lead_image):
+        lead_image = None
+    for other in related:
+        other.teaser_picture = images.get(other.lead_image_id)
+    description = article.seo_description or article.dek or body.plain_excerpt(article.body)
+    return {
+        "article": article,
+        "authors": authors,
+        "tags": tags,
+        "notes": notes,
+        "related": related,
+        "latest": latest,
+        "lead_image": lead_image,
+        "caption": article.lead_image_caption or (lead_image.caption if lead_image else ""),
+        "body_html": body.render_body(article.body, images),
+        "description": description,
+        "canonical_url": seo.absolute(article.get_absolute_url()),
+        "json_ld": seo.article_json_ld(
+            article,
+            authors=authors,
+            tags=tags,
+            notes=notes,
+            lead_image=lead_image,
+            description=description,
+        ),
+        "breadcrumbs": seo.breadcrumbs_json_ld(seo.article_breadcrumbs(article)),
+    }
+
+
+@ratelimit("search-ip", methods=("GET", "HEAD"), template_name="articles/search_rate_limited.html")
+def search_view(request):
+    query = search.clean_query(request.GET.get("q", ""))
+    page = None
+    if query:
+        results = search.search(query, Article.objects.published().for_listing())
+        page = paginate(request, results, per_page=SEARCH_PER_PAGE, ordering=None)
+        for article in page:
+            article.snippet = search.snippet_for(article, query)
+    return render(request, "articles/article_search.html", {"query": query, "page": page})
+
+
+def corrections(request):
+    page = paginate(
+        request, queries.public_corrections(), per_page=50, ordering=("-created_at", "-pk")
+    )
+    return render(request, "articles/note_list.html", {"page": page, "notes": page.object_list})
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        "",
+        f"Sitemap: {settings.SITE_URL}{reverse('articles:sitemap')}",
+        f"Sitemap: {settings.SITE_URL}{reverse('articles:news-sitemap')}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,9 +1,83 @@
+import datetime
+
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Count, Q
+from django.db.models.functions import Lower, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+
+
+def normalize_email(value):
+    """Trim the address and lower-case its domain; the local part is the owner's business.
+
+    The unique constraint is case-insensitive on the whole address, so "Ann@x.org" and
+    "ann@X.org" are still one subscriber.
+    """
+    value = (value or "").strip()
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value
+    return f"{local}@{domain.lower()}"
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Subscriber.Status.ACTIVE)
+
+    def with_email(self, email):
+        return self.filter(email__iexact=normalize_email(email))
+
+    def stale_pending(self, *, days, now=None):
+        """Pending subscribers who never confirmed within `days`: they are purged."""
+        cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+        return self.filter(status=Subscriber.Status.PENDING, signed_up_at__lt=cutoff)
+
+    def counts_by_status(self):
+        counts = dict(self.order_by().values_list("status").annotate(n=Count("pk")))
+        return {status: counts.get(status, 0) for status in Subscriber.Status.values}
+
+    def weekly_activity(self, *, weeks=12, now=None):
+        """Signups, confirmations and unsubscribes per week, oldest week first.
+
+        Three grouped queries whatever the number of subscribers.
+        """
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        this_monday = today - datetime.timedelta(days=today.weekday())
+        first = this_monday - datetime.timedelta(weeks=weeks - 1)
+        since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+        series = {}
+        for name, field in (
+            ("signups", "signed_up_at"),
+            ("confirmations", "confirmed_at"),
+            ("unsubscribes", "unsubscribed_at"),
+        ):
+            rows = (
+                self.order_by()
+                .filter(**{f"{field}__gte": since})
+                .annotate(week=TruncWeek(field))
+                .values("week")
+                .annotate(n=Count("pk"))
+                .values_list("week", "n")
+            )
+            series[name] = {_as_date(week): n for week, n in rows}
+        return [
+            {
+                "week": week,
+                "signups": series["signups"].get(week, 0),
+                "confirmations": series["confirmations"].get(week, 0),
+                "unsubscribes": series["unsubscribes"].get(week, 0),
+            }
+            for week in (first + datetime.timedelta(weeks=i) for i in range(weeks))
+        ]
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
 
 
 class Subscriber(models.Model):
@@ -23,7 +97,11 @@ class Subscriber(models.Model):
         blank=True,
         help_text="Where the subscriber gave consent (page URL or import).",
     )
-    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The address the confirmation came from: proof of consent."
+    )
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-signed_up_at", "-pk"]
@@ -37,8 +115,16 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.email
 
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("admin:newsletter_subscriber_change", args=[self.pk])
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
 
 
 class Issue(models.Model):
@@ -53,18 +139,58 @@ class Issue(models.Model):
     intro = models.TextField(blank=True, help_text="The editor's note at the top of the email.")
     articles = models.ManyToManyField(Article, through="IssueArticle", related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    week_of = models.DateField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The Monday of the week a drafted round-up covers; one draft per week.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("send_issue", "Can send a round-up to all subscribers")]
 
     def __str__(self):
         return self.subject
 
     def get_absolute_url(self):
         return reverse("admin:newsletter_issue_change", args=[self.pk])
+
+    @property
+    def is_draft(self):
+        return self.status == self.Status.DRAFT
+
+    def ordered_articles(self):
+        """The issue's public articles in the editor's order, with what a teaser needs.
+
+        An article unpublished after it was picked drops out of the email.
+        """
+        items = self.items.values_list("article_id", "position")
+        order = dict(items)
+        articles = Article.objects.published().for_listing().filter(pk__in=order)
+        return sorted(articles, key=lambda article: (order[article.pk], article.pk))
+
+    def progress(self):
+        """Delivery totals: one grouped query."""
+        counts = dict(self.deliveries.order_by().values_list("status").annotate(n=Count("pk")))
+        sent = counts.get(Delivery.Status.SENT, 0)
+        failed = counts.get(Delivery.Status.FAILED, 0)
+        skipped = counts.get(Delivery.Status.SKIPPED, 0)
+        remaining = counts.get(Delivery.Status.QUEUED, 0)
+        total = sent + failed + skipped + remaining
+        return {
+            "total": total,
+            "sent": sent,
+            "failed": failed,
+            "skipped": skipped,
+            "remaining": remaining,
+            "done": total - remaining,
+            "percent": 100 * (total - remaining) // total if total else 0,
+        }
 
 
 class IssueArticle(models.Model):
@@ -85,6 +211,17 @@ class IssueArticle(models.Model):
         return self.article.get_absolute_url()
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, *, now=None):
+        """Queued, not held by a live claim, and past any retry back-off."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            status=Delivery.Status.QUEUED,
+        )
+
+
 class Delivery(models.Model):
     """One issue to one subscriber: the row that makes sending exactly-once."""
 
@@ -92,15 +229,21 @@ class Delivery(models.Model):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped: no longer subscribed"
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker's lease on this row; others wait until it ends."
+    )
+    claimed_by = models.CharField(max_length=64, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["issue", "pk"]
@@ -118,4 +261,4 @@ class Delivery(models.Model):
 
     @property
     def is_done(self):
-        return self.status in (self.Status.SENT, self.Status.FAILED)
+        return self.status != self.Status.QUEUED

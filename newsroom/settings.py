@@ -8,12 +8,14 @@ See README.md, "Running in production".
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 
 from newsroom import env
+from newsroom.security import read_admin_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "taggit",
     "reversion",
+    "axes",
     "newsroom",
     "articles",
     "newsletter",
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsroom.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -66,7 +70,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "newsroom.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsroom.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -108,6 +116,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The admin door: see newsroom/security.py and README, "Security and reliability".
+ADMIN_PATH = read_admin_path(ENV)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins lock the account, and separately the address, for a cool-off time.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.read_int(ENV, "LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.read_int(ENV, "LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "newsroom.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "newsroom.security.client_ip"
+AXES_VERBOSE = False
+# Behind the TLS proxy the client address is the last X-Forwarded-For entry.
+TRUSTED_PROXY_COUNT = env.read_int(ENV, "TRUSTED_PROXY_COUNT", 1 if IS_HTTPS else 0)
+STAFF_SESSION_IDLE_SECONDS = env.read_int(ENV, "STAFF_SESSION_IDLE_SECONDS", 2 * 60 * 60)
+# While the database is down: how long a reader is told to wait, and how long the
+# last good copy of each cached page is kept to be served instead.
+DATABASE_RETRY_AFTER_SECONDS = 30
+STALE_PAGE_SECONDS = env.read_int(ENV, "STALE_PAGE_SECONDS", 24 * 60 * 60)
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 if TESTING:
     # Hashing at full strength makes a test suite that creates users crawl.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -165,6 +217,27 @@ else:
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <newsletter@{SITE_HOST}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Newsletter (README, "Newsletter"). Limits are per worker unless REDIS_URL shares the cache.
+NEWSLETTER_CONFIRM_DAYS = env.read_int(ENV, "NEWSLETTER_CONFIRM_DAYS", 7)
+NEWSLETTER_PURGE_PENDING_DAYS = env.read_int(ENV, "NEWSLETTER_PURGE_PENDING_DAYS", 30)
+NEWSLETTER_DRAFT_AT = ENV.get("NEWSLETTER_DRAFT_AT", "friday 08:00")
+NEWSLETTER_MAX_PER_SECOND = env.read_int(ENV, "NEWSLETTER_MAX_PER_SECOND", 100)
+NEWSLETTER_WORKERS = env.read_int(ENV, "NEWSLETTER_WORKERS", 2)
+NEWSLETTER_BATCH_SIZE = 100
+NEWSLETTER_CLAIM_SECONDS = 600
+NEWSLETTER_MAX_ATTEMPTS = 5
+NEWSLETTER_RETRY_SECONDS = 60
+NEWSLETTER_UNSUBSCRIBE_MAILTO = ENV.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", f"unsubscribe@{SITE_HOST}")
+# newsroom.ratelimit: "count/period" with period s, m, h or d.
+RATELIMITS = {
+    "newsletter-signup-ip": ENV.get("RATELIMIT_SIGNUP_IP", "20/h"),
+    "newsletter-signup-address": ENV.get("RATELIMIT_SIGNUP_ADDRESS", "3/h"),
+    # Search is the one public page the page cache cannot absorb.
+    "search-ip": ENV.get("RATELIMIT_SEARCH_IP", "60/m"),
+}
+# Set to "HTTP_X_FORWARDED_FOR" behind a proxy that appends the client's address.
+RATELIMIT_IP_HEADER = ENV.get("RATELIMIT_IP_HEADER", "") or None
+
 # Transport security follows the scheme of SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -199,7 +272,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # django-axes logs every sign-in at INFO; lockouts still log at WARNING.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 TAGGIT_CASE_INSENSITIVE = True

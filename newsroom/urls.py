@@ -6,14 +6,15 @@ from newsroom import health, views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("newsletter/", include("newsletter.urls")),
     re_path(r"^media/(?P<path>.*)$", views.serve_media, name="media"),
     path("", include("articles.urls")),
 ]
 
 handler404 = "newsroom.views.page_not_found"
-handler500 = "newsroom.views.server_error"
+# A database outage met outside a view still gets the friendly 503 page.
+handler500 = "newsroom.middleware.server_error"
 
 if settings.DEBUG:
     urlpatterns.insert(0, path("__debug__/500/", views.debug_server_error))

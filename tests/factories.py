@@ -8,7 +8,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from articles.models import Article, Author, Byline, Image, Note, Section
+from articles.models import Article, Author, Byline, Image, Note, Rendition, Section
+from newsletter.models import Issue, IssueArticle, Subscriber
 
 
 def image_file(*, width=1200, height=800, format="JPEG", color=(120, 40, 40), name=None):
@@ -31,6 +32,32 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class StaffFactory(UserFactory):
     is_staff = True
+
+
+def _join_group(name):
+    """post_generation hook: put the user in one of the groups made by migration 0003."""
+
+    def join(user, create, extracted, **kwargs):
+        if create:
+            from django.contrib.auth.models import Group
+
+            user.groups.add(Group.objects.get(name=name))
+
+    return factory.PostGeneration(join)
+
+
+class EditorFactory(StaffFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    in_group = _join_group("Editor")
+
+
+class ContributorFactory(StaffFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    in_group = _join_group("Contributor")
 
 
 class SectionFactory(factory.django.DjangoModelFactory):
@@ -88,7 +115,9 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     def authors(self, create, extracted, **kwargs):
         if not create:
             return
-        for position, author in enumerate(extracted or [AuthorFactory()]):
+        for position, author in enumerate(
+            extracted if extracted is not None else [AuthorFactory()]
+        ):
             Byline.objects.create(article=self, author=author, position=position)
 
 
@@ -99,3 +128,51 @@ class NoteFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory, published=True)
     kind = Note.Kind.CORRECTION
     text = "An earlier version of this article misstated the date of the vote."
+
+
+class RenditionFactory(factory.django.DjangoModelFactory):
+    """A rendition row as the content helper's task makes it (a tiny file will do)."""
+
+    class Meta:
+        model = Rendition
+
+    image = factory.SubFactory(ImageFactory)
+    format = Rendition.Format.JPEG
+    width = 640
+    height = 400
+    file = factory.LazyAttribute(
+        lambda r: image_file(
+            width=8,
+            height=5,
+            format="JPEG",
+            name=f"r{r.width}.{'jpg' if r.format == 'jpeg' else r.format}",
+        )
+    )
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.com")
+    status = Subscriber.Status.ACTIVE
+    consent_source = "http://testserver/newsletter/"
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+        skip_postgeneration_save = True
+
+    subject = factory.Sequence(lambda n: f"The week in review, number {n}")
+    intro = "Welcome to this week's round-up.\n\nThree stories you should not miss."
+
+    @factory.post_generation
+    def articles(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for position, article in enumerate(
+            extracted if extracted is not None else [ArticleFactory(published=True)]
+        ):
+            IssueArticle.objects.create(issue=self, article=article, position=position)

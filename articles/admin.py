@@ -1,0 +1,774 @@
+"""The editors' admin: articles with their workflow, the image library, authors, tags."""
+
+import difflib
+import html
+import re
+from functools import cached_property
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
+
+from articles import images, services
+from articles.forms import (
+    ArticleAdminForm,
+    BylineFormSet,
+    ImageAdminForm,
+    MergeTagsForm,
+    NoteFormSet,
+    ScheduleForm,
+)
+from articles.models import Article, Author, Byline, Image, Note, OldSlug, Rendition, Section
+from articles.tasks import enqueue_renditions
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered PostgreSQL table from its statistics, not with COUNT(*).
+
+    COUNT(*) over 100,000 articles costs more than the rest of the page; the planner's
+    estimate (kept fresh by autovacuum) is plenty for "page 3 of about 5,000".
+    Filtered lists, small tables and SQLite get the exact count.
+    """
+
+    exact_below = 10_000
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        query = getattr(queryset, "query", None)
+        if query is not None and not query.where and not query.distinct:
+            connection = connections[queryset.db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                        [queryset.model._meta.db_table],
+                    )
+                    row = cursor.fetchone()
+                if row and row[0] >= self.exact_below:
+                    return row[0]
+        return super().count
+
+
+def thumbnail(image, *, size=64):
+    """A small picture for admin lists: the smallest rendition when it exists."""
+    if image is None:
+        return "—"
+    renditions = [r for r in image.renditions.all() if r.format == Rendition.Format.JPEG]
+    source = min(renditions, key=lambda r: r.width).file.url if renditions else image.file.url
+    return format_html(
+        '<img src="{}" alt="" width="{}" height="{}" loading="lazy" class="admin-thumbnail">',
+        source,
+        size,
+        round(size * image.height / image.width) if image.width else size,
+    )
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "is_in_navigation", "slug"]
+    list_editable = ["position", "is_in_navigation"]
+    list_display_links = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "article_count", "user"]
+    list_select_related = ["user"]
+    search_fields = ["name", "role"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["photo", "user"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "role", "bio", "photo", "user"]}),
+        (
+            "Links",
+            {"fields": ["website", "x_url", "bluesky_url", "mastodon_url", "linkedin_url"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("bylines"))
+
+    @admin.display(description="Articles", ordering="article_count")
+    def article_count(self, author):
+        return author.article_count
+
+
+class ExpiredRightsFilter(admin.SimpleListFilter):
+    title = "rights"
+    parameter_name = "rights"
+
+    def lookups(self, request, model_admin):
+        return [("expired", "Expired"), ("valid", "Usable")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        expired = Q(usable_until__lt=today)
+        if self.value() == "expired":
+            return queryset.filter(expired)
+        if self.value() == "valid":
+            return queryset.exclude(expired)
+        return queryset
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    form = ImageAdminForm
+    list_display = ["preview", "__str__", "credit_line", "size", "rights_ok", "uploaded_at"]
+    list_display_links = ["preview", "__str__"]
+    list_filter = [ExpiredRightsFilter, "uploaded_at"]
+    search_fields = ["alt_text", "caption", "credit", "source"]
+    date_hierarchy = "uploaded_at"
+    readonly_fields = ["focal_point_picker", "size", "usage", "uploaded_by"]
+    fieldsets = [
+        (None, {"fields": ["file", "alt_text", "caption"]}),
+        ("Credit and rights", {"fields": ["credit", "source", "license", "copyright_notice", "usable_until"]}),
+        ("Focal point", {"fields": ["focal_point_picker", ("focal_x", "focal_y")],
+                         "description": "Click the picture on what must stay in view when it is cropped."}),
+        ("Details", {"fields": ["size", "usage", "uploaded_by"], "classes": ["collapse"]}),
+    ]  # fmt: skip
+
+    class Media:
+        js = ["js/admin/focal-point.js"]
+        css = {"all": ["css/admin.css"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("renditions", queryset=Rendition.objects.filter(width__lte=400))
+            )
+        )
+
+    @admin.display(description="Picture")
+    def preview(self, image):
+        return thumbnail(image)
+
+    @admin.display(description="Size")
+    def size(self, image):
+        return f"{image.width} x {image.height}" if image.width else "—"
+
+    @admin.display(description="Rights", boolean=True)
+    def rights_ok(self, image):
+        return not image.is_expired
+
+    @admin.display(description="Click to set the focal point")
+    def focal_point_picker(self, image):
+        if not image.pk or not image.file:
+            return "Upload the picture first."
+        return format_html(
+            '<div class="focal-point" data-focal-x="{}" data-focal-y="{}">'
+            '<img src="{}" alt="{}" width="{}" height="{}">'
+            '<span class="focal-point__marker" aria-hidden="true"></span></div>',
+            image.focal_x,
+            image.focal_y,
+            image.file.url,
+            image.alt_text,
+            image.width,
+            image.height,
+        )
+
+    @admin.display(description="Where it is used")
+    def usage(self, image):
+        if not image.pk:
+            return "—"
+        links = self._usage_links(image)
+        if not links:
+            return "Not used anywhere: it can be deleted."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((link,) for link in links))
+        )
+
+    def _usage_links(self, image):
+        used = image.usages()
+        links = []
+        for kind, label in (("lead", "lead image of"), ("inline", "in the body of")):
+            for article in used[kind]:
+                url = reverse("admin:articles_article_change", args=[article.pk])
+                links.append(format_html('{} <a href="{}">{}</a>', label, url, article.title))
+        for author in used["author_photos"]:
+            url = reverse("admin:articles_author_change", args=[author.pk])
+            links.append(format_html('photo of <a href="{}">{}</a>', url, author.name))
+        return links
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # PROTECT covers lead images and author photos; the body refers by id only.
+        for image in objs:
+            for article in image.usages()["inline"]:
+                protected.append(
+                    format_html(
+                        'Article: <a href="{}">{}</a> (in its body)',
+                        reverse("admin:articles_article_change", args=[article.pk]),
+                        article.title,
+                    )
+                )
+        return deleted, model_count, perms_needed, protected
+
+    def save_model(self, request, obj, form, change):
+        new_file = "file" in form.changed_data
+        if not change:
+            obj.uploaded_by = request.user
+        if change and new_file:
+            images.delete_renditions(obj)
+        super().save_model(request, obj, form, change)
+        if new_file:
+            enqueue_renditions(obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the image's page: the editor checks the credit read from the file.
+        if "_addanother" not in request.POST and "_popup" not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return super().response_add(request, obj, post_url_continue)
+
+    def get_urls(self):
+        return [
+            path(
+                "picker/",
+                self.admin_site.admin_view(self.picker_view),
+                name="articles_image_picker",
+            ),
+            *super().get_urls(),
+        ]
+
+    def picker_view(self, request):
+        """The image library as the body editor's "Browse…" window."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request)
+        term = request.GET.get("q", "").strip()
+        if term:
+            queryset, _ = self.get_search_results(request, queryset, term)
+        page = Paginator(queryset, 24).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Choose an image",
+            "opts": self.opts,
+            "page": page,
+            "term": term,
+            "func_num": request.GET.get("CKEditorFuncNum", ""),
+            "is_popup": True,
+        }
+        return TemplateResponse(request, "admin/articles/image/picker.html", context)
+
+
+@admin.action(description="Merge selected tags…", permissions=["change"])
+def merge_tags(modeladmin, request, queryset):
+    if queryset.count() < 2:
+        modeladmin.message_user(request, "Select at least two tags to merge.", messages.WARNING)
+        return None
+    form = MergeTagsForm(request.POST if "confirm" in request.POST else None, tags=queryset)
+    if form.is_bound and form.is_valid():
+        into = form.cleaned_data["into"]
+        names = [tag.name for tag in queryset if tag.pk != into.pk]
+        services.merge_tags(tags=list(queryset), into=into)
+        modeladmin.message_user(request, f"Merged {', '.join(names)} into {into.name}.")
+        return None
+    return TemplateResponse(
+        request,
+        "admin/articles/tag/merge_confirmation.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Merge tags",
+            "opts": modeladmin.opts,
+            "form": form,
+            "queryset": queryset,
+            "action": "merge_tags",
+        },
+    )
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(TaggitTagAdmin):
+    list_display = ["name", "slug", "article_count"]
+    search_fields = ["name"]
+    actions = [merge_tags]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(article_count=Count("taggit_taggeditem_items"))
+        )
+
+    @admin.display(description="Articles", ordering="article_count")
+    def article_count(self, tag):
+        return tag.article_count
+
+
+class BylineInline(admin.TabularInline):
+    model = Byline
+    formset = BylineFormSet
+    autocomplete_fields = ["author"]
+    fields = ["author", "position"]
+    extra = 0
+    min_num = 0
+    verbose_name = "author"
+    verbose_name_plural = "Byline (in order)"
+
+
+class NoteInline(admin.StackedInline):
+    model = Note
+    formset = NoteFormSet
+    extra = 0
+    fields = ["kind", "text", "created_at"]
+    verbose_name = "correction or update"
+    verbose_name_plural = (
+        "Corrections and updates (shown on the article; new ones move its updated time)"
+    )
+
+
+class OldSlugInline(admin.TabularInline):
+    model = OldSlug
+    extra = 0
+    fields = ["slug", "created_at"]
+    readonly_fields = ["slug", "created_at"]
+    can_delete = True
+    verbose_name_plural = "Old addresses (they redirect to the current one)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ImageRightsFilter(admin.SimpleListFilter):
+    title = "lead image rights"
+    parameter_name = "image_rights"
+
+    def lookups(self, request, model_admin):
+        return [("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "expired":
+            return queryset.filter(lead_image__usable_until__lt=timezone.localdate())
+        return queryset
+
+
+class AuthorListFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return [(author.pk, author.name) for author in Author.objects.only("pk", "name")]
+
+
+def _confirmation(modeladmin, request, queryset, *, action, title, template, extra=None):
+    return TemplateResponse(
+        request,
+        f"admin/articles/article/{template}",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "opts": modeladmin.opts,
+            "action": action,
+            "rows": [(article, article.publish_problems()) for article in queryset],
+            "queryset": queryset,
+            **(extra or {}),
+        },
+    )
+
+
+def _run(modeladmin, request, queryset, service, verb, **kwargs):
+    done, refused = [], []
+    for article in queryset:
+        try:
+            service(article=article, by=request.user, **kwargs)
+        except ValidationError as error:
+            refused.append(f"“{article}”: {' '.join(error.messages)}")
+        else:
+            done.append(article)
+    if done:
+        modeladmin.message_user(request, f"{verb} {len(done)} article(s).", messages.SUCCESS)
+    for message in refused:
+        modeladmin.message_user(request, f"Not {verb.lower()} {message}", messages.ERROR)
+
+
+def _selection(queryset):
+    return queryset.select_related("section", "lead_image").prefetch_related("bylines")
+
+
+@admin.action(description="Publish now…", permissions=["publish"])
+def publish_now(modeladmin, request, queryset):
+    if request.POST.get("confirm") != "yes":
+        return _confirmation(
+            modeladmin,
+            request,
+            _selection(queryset),
+            action="publish_now",
+            title="Publish these articles now?",
+            template="publish_confirmation.html",
+        )
+    _run(modeladmin, request, queryset, services.publish_article, "Published")
+    return None
+
+
+@admin.action(description="Schedule…", permissions=["publish"])
+def schedule(modeladmin, request, queryset):
+    form = ScheduleForm(request.POST if request.POST.get("confirm") == "yes" else None)
+    if form.is_bound and form.is_valid():
+        at = form.cleaned_data["publish_at"]
+        _run(modeladmin, request, queryset, services.schedule_article, "Scheduled", at=at)
+        return None
+    return _confirmation(
+        modeladmin,
+        request,
+        _selection(queryset),
+        action="schedule",
+        title="Schedule these articles",
+        template="schedule_confirmation.html",
+        extra={"form": form, "media": modeladmin.media + form.media},
+    )
+
+
+@admin.action(description="Unpublish…", permissions=["publish"])
+def unpublish(modeladmin, request, queryset):
+    if request.POST.get("confirm") != "yes":
+        return _confirmation(
+            modeladmin,
+            request,
+            _selection(queryset),
+            action="unpublish",
+            title="Take these articles off the site?",
+            template="unpublish_confirmation.html",
+        )
+    _run(modeladmin, request, queryset, services.unpublish_article, "Unpublished")
+    return None
+
+
+@admin.action(description="Submit for review", permissions=["change"])
+def submit_for_review(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.submit_for_review, "Submitted")
+
+
+WORD_OR_BREAK = re.compile(r"\n|[^\s]+")
+BLOCK_END = re.compile(r"</(p|h2|h3|li|blockquote|figcaption)>|<br>", re.IGNORECASE)
+TAG = re.compile(r"<[^>]+>")
+
+
+def readable_text(body):
+    """The body as an editor reads it: one line per paragraph, no markup."""
+    text = TAG.sub("", BLOCK_END.sub("\n", body or ""))
+    return "\n".join(line.strip() for line in html.unescape(text).splitlines() if line.strip())
+
+
+def word_diff(old, new):
+    """[(op, text)] with op in equal/delete/insert, word by word, keeping line breaks."""
+    a, b = WORD_OR_BREAK.findall(old or ""), WORD_OR_BREAK.findall(new or "")
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            pieces.append(("delete", " ".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            pieces.append(("insert", " ".join(b[j1:j2])))
+        if op == "equal":
+            pieces.append(("equal", " ".join(a[i1:i2])))
+    return [(op, text.replace(" \n ", "\n").strip(" ")) for op, text in pieces]
+
+
+DIFF_FIELDS = [("title", "Title"), ("dek", "Dek"), ("body", "Body")]
+OTHER_FIELDS = [
+    ("slug", "slug"), ("status", "status"), ("publish_at", "publish time"),
+    ("section_id", "section"), ("kind", "kind"), ("lead_image_id", "lead image"),
+    ("lead_image_caption", "lead image caption"), ("seo_title", "SEO title"),
+    ("seo_description", "SEO description"), ("updated_at", "updated time"),
+]  # fmt: skip
+
+
+def _fields(version):
+    try:
+        return version.field_dict
+    except Exception:  # a revision from an older schema: show it without a diff
+        return {}
+
+
+@admin.register(Article)
+class ArticleAdmin(VersionAdmin):
+    form = ArticleAdminForm
+    inlines = [BylineInline, NoteInline, OldSlugInline]
+    list_display = [
+        "lead_thumbnail", "title", "status_label", "publish_at", "section", "byline",
+        "kind", "modified_at", "image_rights_ok",
+    ]  # fmt: skip
+    list_display_links = ["lead_thumbnail", "title"]
+    list_select_related = ["section", "lead_image"]
+    list_filter = [
+        "status", "section", "kind", ("authors", AuthorListFilter), ImageRightsFilter,
+    ]  # fmt: skip
+    list_per_page = 50
+    search_fields = ["title", "dek", "body", "bylines__author__name"]
+    date_hierarchy = "publish_at"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    autocomplete_fields = ["section", "lead_image"]
+    readonly_fields = [
+        "checklist", "lead_image_preview", "first_published_at", "created_at", "modified_at",
+        "version", "created_by",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "dek", "kind", "section", "tags"]}),
+        ("Lead image", {"fields": ["lead_image", "lead_image_preview", "lead_image_caption"]}),
+        (None, {"fields": ["body"]}),
+        ("Publishing", {"fields": ["checklist", "status", "publish_at", "updated_at", "expected_version"]}),
+        ("Search engines and sharing", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
+        ("Record", {"fields": ["first_published_at", "created_at", "modified_at", "created_by", "version"],
+                    "classes": ["collapse"]}),
+    ]  # fmt: skip
+    actions = [publish_now, schedule, unpublish, submit_for_review]
+    object_history_template = "admin/articles/article/object_history.html"
+    change_form_template = "admin/articles/article/change_form.html"
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    # Permissions: the workflow's rules, enforced for every request.
+
+    def has_publish_permission(self, request):
+        return services.can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or services.can_edit(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or services.can_publish(request.user) or obj.status == "draft"
+
+    def _is_contributor(self, request):
+        user = request.user
+        return user.has_perm("articles.change_article") and not services.can_publish(user)
+
+    def get_queryset(self, request):
+        queryset = (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "bylines",
+                    queryset=Byline.objects.select_related("author").only(
+                        "article_id", "position", "author__name"
+                    ),
+                ),
+                Prefetch(
+                    "lead_image__renditions",
+                    queryset=Rendition.objects.filter(format="jpeg", width__lte=400),
+                ),
+            )
+        )
+        if self._is_contributor(request):
+            queryset = queryset.owned_by(request.user)
+        return queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not services.can_publish(request.user):
+            fields += ["publish_at", "updated_at"]
+        return fields
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or not obj.was_published:
+            inlines = [i for i in inlines if not isinstance(i, (NoteInline, OldSlugInline))]
+        return inlines
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        attributes = {
+            "user": request.user,
+            "current_version": getattr(request, "_article_current_version", None),
+        }
+        return type(form.__name__, (form,), attributes)
+
+    # Columns.
+
+    @admin.display(description="")
+    def lead_thumbnail(self, article):
+        return thumbnail(article.lead_image, size=48)
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, article):
+        label = article.get_status_display()
+        if article.status == Article.Status.SCHEDULED and article.is_public:
+            label = "Published (scheduled)"
+        return format_html('<span class="status status--{}">{}</span>', article.status, label)
+
+    @admin.display(description="Authors")
+    def byline(self, article):
+        return ", ".join(b.author.name for b in article.bylines.all()) or "—"
+
+    @admin.display(description="Image rights", boolean=True)
+    def image_rights_ok(self, article):
+        return None if article.lead_image is None else not article.lead_image.is_expired
+
+    @admin.display(description="Before publishing")
+    def checklist(self, article):
+        if article.pk is None:
+            return "Save the draft to see what is still missing."
+        problems = article.publish_problems()
+        if not problems:
+            return format_html('<p class="checklist checklist--ok">{}</p>', "Ready to publish.")
+        return format_html(
+            '<ul class="checklist">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+        )
+
+    @admin.display(description="Preview")
+    def lead_image_preview(self, article):
+        if article.lead_image is None:
+            return "—"
+        image = article.lead_image
+        flag = (
+            format_html(' <strong class="warning">{}</strong>', "Rights expired")
+            if image.is_expired
+            else ""
+        )
+        return format_html(
+            "{}<br>{} {}{}", thumbnail(image, size=240), image.credit_line or "No credit", "", flag
+        )
+
+    # Saving.
+
+    def save_model(self, request, obj, form, change):
+        current = getattr(request, "_article_current_version", None)
+        if current is not None:
+            obj.version = current
+        old_slug = form.initial.get("slug") if change else None
+        services.save_article(article=obj, by=request.user, old_slug=old_slug)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save()
+        if formset.model is Note:
+            services.record_notes(article=form.instance, notes=instances)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            article = self.get_object(request, object_id)
+            if article is not None:
+                self._warn_about_expired_images(request, article)
+        extra_context = {**(extra_context or {})}
+        if object_id:
+            extra_context["preview_url"] = reverse("articles:article-preview", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_about_expired_images(self, request, article):
+        expired = [
+            image
+            for image in [article.lead_image, *article.body_images()]
+            if image and image.is_expired
+        ]
+        for image in expired:
+            messages.warning(
+                request,
+                f"The rights to the image “{image}” ended on {image.usable_until:%d %B %Y}: "
+                "replace it.",
+            )
+
+    # Revisions: a readable history with a diff, and restore.
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        request._article_current_version = (
+            Article.objects.filter(pk=object_id).values_list("version", flat=True).first()
+        )
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        versions = list(self._versions(object_id))
+        rows = []
+        for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):
+            new_fields, old_fields = _fields(newer), _fields(older) if older else {}
+            changed = [
+                label
+                for name, label in [*DIFF_FIELDS, *OTHER_FIELDS]
+                if older is None or new_fields.get(name) != old_fields.get(name)
+            ]
+            rows.append(
+                {
+                    "version": newer,
+                    "changed": "created"
+                    if older is None
+                    else (", ".join(changed) or "no text change"),
+                    "diff_url": reverse(
+                        "admin:articles_article_diff", args=[quote(object_id), newer.pk]
+                    ),
+                    "restore_url": reverse(
+                        "admin:articles_article_revision", args=[quote(object_id), newer.pk]
+                    ),
+                }
+            )
+        extra_context = {**(extra_context or {}), "rows": rows}
+        return super().history_view(request, object_id, extra_context)
+
+    def _versions(self, object_id):
+        return (
+            Version.objects.get_for_object_reference(Article, object_id)
+            .select_related("revision__user")
+            .order_by("-revision__date_created", "-pk")
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/history/<int:version_id>/changes/",
+                self.admin_site.admin_view(self.diff_view),
+                name="articles_article_diff",
+            ),
+            *super().get_urls(),
+        ]
+
+    def diff_view(self, request, object_id, version_id):
+        """What one save changed: title, dek and body word by word, other fields listed."""
+        article = self.get_object(request, object_id)
+        if article is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        versions = list(self._versions(object_id))
+        index = next((i for i, v in enumerate(versions) if v.pk == version_id), None)
+        if index is None:
+            raise Http404
+        version = versions[index]
+        previous = versions[index + 1] if index + 1 < len(versions) else None
+        new, old = _fields(version), _fields(previous) if previous else {}
+        diffs = []
+        for name, label in DIFF_FIELDS:
+            before, after = old.get(name, ""), new.get(name, "")
+            if name == "body":
+                before, after = readable_text(before), readable_text(after)
+            diffs.append(
+                {"label": label, "changed": before != after, "pieces": word_diff(before, after)}
+            )
+        others = [
+            {"label": label, "before": old.get(name), "after": new.get(name)}
+            for name, label in OTHER_FIELDS
+            if old.get(name) != new.get(name)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes to “{Truncator(article.title).chars(60)}”",
+            "opts": self.opts,
+            "original": article,
+            "version": version,
+            "previous": previous,
+            "diffs": diffs,
+            "others": others,
+            "restore_url": reverse(
+                "admin:articles_article_revision", args=[quote(object_id), version.pk]
+            ),
+            "history_url": reverse("admin:articles_article_history", args=[quote(object_id)]),
+        }
+        return TemplateResponse(request, "admin/articles/article/revision_diff.html", context)

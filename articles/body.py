@@ -1,0 +1,198 @@
+"""Turning stored article HTML into what readers see.
+
+The stored body is sanitised HTML (richtext.py). Here each
+`<figure data-image-id="ID">…</figure>` becomes a responsive `<picture>` with AVIF,
+WebP and JPEG sources, its caption and a visible credit. All the images of a page are
+read in one query (`load_images`). An `<img>` pointing at another host is dropped: the
+site makes no outside requests.
+"""
+
+import html
+import re
+from collections import defaultdict
+
+from django.conf import settings
+from django.utils.html import escape, format_html, strip_tags
+from django.utils.safestring import mark_safe
+
+from articles.models import Image, Rendition
+
+IMAGE_FIELDS = [field.attname for field in Image._meta.concrete_fields]
+RENDITION_FIELDS = [field.name for field in Rendition._meta.concrete_fields]
+SOURCE_TYPES = (("avif", "image/avif"), ("webp", "image/webp"))
+# The JPEG used as the plain `src`: the smallest rendition at least this wide.
+DEFAULT_SRC_WIDTH = 800
+
+FIGURE_OR_IMG_RE = re.compile(
+    r'<figure data-image-id="(?P<figure_id>\d+)">(?P<inner>.*?)</figure>|(?P<img><img\b[^>]*>)',
+    re.S,
+)
+FIGURE_ID_RE = re.compile(r'<figure data-image-id="(\d+)"|<img\b[^>]*\bdata-image-id="(\d+)"')
+CAPTION_RE = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
+ATTRIBUTE_RE = re.compile(r'([\w-]+)="([^"]*)"')
+PARAGRAPH_RE = re.compile(r"<p>(.*?)</p>", re.S)
+
+
+def load_images(ids):
+    """{id: Image} for `ids`, each with `loaded_renditions`, in ONE query (a LEFT JOIN)."""
+    ids = {int(pk) for pk in ids if pk}
+    if not ids:
+        return {}
+    rows = (
+        Image.objects.filter(pk__in=ids)
+        .order_by("pk", "renditions__format", "renditions__width")
+        .values_list(*IMAGE_FIELDS, *(f"renditions__{name}" for name in RENDITION_FIELDS))
+    )
+    images = {}
+    split = len(IMAGE_FIELDS)
+    for row in rows:
+        image = images.get(row[0])
+        if image is None:
+            image = Image.from_db("default", IMAGE_FIELDS, row[:split])
+            image.loaded_renditions = []
+            images[image.pk] = image
+        if row[split] is not None:
+            rendition = Rendition.from_db(
+                "default", [field.attname for field in Rendition._meta.concrete_fields], row[split:]
+            )
+            image.loaded_renditions.append(rendition)
+    return images
+
+
+def renditions_of(image):
+    loaded = getattr(image, "loaded_renditions", None)
+    if loaded is not None:
+        return loaded
+    # Prefetched by Article.objects.for_listing(); otherwise one query for this image.
+    return list(image.renditions.all())
+
+
+def is_showable(image):
+    return image is not None and bool(image.file) and not image.is_expired
+
+
+def _url(file, *, absolute):
+    url = file.url
+    return settings.SITE_URL + url if absolute and url.startswith("/") else url
+
+
+def picture(image, *, sizes="100vw", lazy=True, priority=False, absolute=False, alt=None):
+    """A `<picture>` for `image`; falls back to the original file while renditions are made."""
+    by_format = defaultdict(list)
+    for rendition in renditions_of(image):
+        by_format[rendition.format].append(rendition)
+    for found in by_format.values():
+        found.sort(key=lambda rendition: rendition.width)
+
+    def srcset(renditions):
+        return ", ".join(f"{_url(r.file, absolute=absolute)} {r.width}w" for r in renditions)
+
+    sources = [
+        format_html(
+            '<source type="{}" srcset="{}" sizes="{}">', mime, srcset(by_format[fmt]), sizes
+        )
+        for fmt, mime in SOURCE_TYPES
+        if by_format[fmt]
+    ]
+    jpegs = by_format["jpeg"]
+    if jpegs:
+        default = next((r for r in jpegs if r.width >= DEFAULT_SRC_WIDTH), jpegs[-1])
+        src = _url(default.file, absolute=absolute)
+        jpeg_srcset = format_html(' srcset="{}" sizes="{}"', srcset(jpegs), sizes)
+    else:
+        src = _url(image.file, absolute=absolute)
+        jpeg_srcset = ""
+    loading = ' loading="lazy"' if lazy and not priority else ""
+    fetch = ' fetchpriority="high"' if priority else ""
+    img = format_html(
+        '<img src="{}"{} width="{}" height="{}" alt="{}"{}{} decoding="async">',
+        src,
+        jpeg_srcset,
+        image.width,
+        image.height,
+        image.alt_text if alt is None else alt,
+        mark_safe(loading),
+        mark_safe(fetch),
+    )
+    return format_html("<picture>{}{}</picture>", mark_safe("".join(sources)), img)
+
+
+def credit_html(image, *, label="Credit"):
+    if not image.credit_line:
+        return ""
+    return format_html('<span class="credit">{}: {}</span>', label, image.credit_line)
+
+
+def figure(image, *, caption=None, css_class="image", label="Credit", **picture_kwargs):
+    """The picture with its caption and its credit as visible text."""
+    if not is_showable(image):
+        return ""
+    caption = image.caption if caption is None else caption
+    parts = [format_html('<span class="caption">{}</span>', caption) if caption else ""]
+    parts.append(credit_html(image, label=label))
+    figcaption = " ".join(part for part in parts if part)
+    return format_html(
+        '<figure class="{}">{}{}</figure>',
+        css_class,
+        picture(image, **picture_kwargs),
+        format_html("<figcaption>{}</figcaption>", mark_safe(figcaption)) if figcaption else "",
+    )
+
+
+def body_image_ids(body):
+    return {int(a or b) for a, b in FIGURE_ID_RE.findall(body or "")}
+
+
+def _is_local(src):
+    return (src.startswith("/") and not src.startswith("//")) or src.startswith(
+        settings.SITE_URL + "/"
+    )
+
+
+def render_body(body, images, *, absolute=False):
+    """The stored body with its figures made into credited pictures (safe HTML)."""
+
+    def replace(match):
+        if match.group("figure_id"):
+            image = images.get(int(match.group("figure_id")))
+            found = CAPTION_RE.search(match.group("inner"))
+            # The caption was sanitised on save; an empty one falls back to the image's.
+            caption = (
+                mark_safe(found.group(1)) if found and strip_tags(found.group(1)).strip() else None
+            )
+            return figure(image, caption=caption, sizes=BODY_SIZES, absolute=absolute)
+        attributes = dict(ATTRIBUTE_RE.findall(match.group("img")))
+        if attributes.get("data-image-id", "").isdigit():
+            image = images.get(int(attributes["data-image-id"]))
+            return figure(image, sizes=BODY_SIZES, absolute=absolute)
+        src = html.unescape(attributes.get("src", ""))
+        if not _is_local(src):
+            return ""
+        if absolute and src.startswith("/"):
+            return match.group("img").replace(
+                f'src="{attributes["src"]}"', f'src="{escape(settings.SITE_URL + src)}"', 1
+            )
+        return match.group("img")
+
+    return mark_safe(FIGURE_OR_IMG_RE.sub(replace, body or ""))
+
+
+BODY_SIZES = "(min-width: 50rem) 42rem, 100vw"
+
+
+def paragraphs(body, *, limit=None):
+    """The body's paragraphs as plain text, for teasers and descriptions."""
+    found = []
+    for match in PARAGRAPH_RE.finditer(body or ""):
+        text = " ".join(html.unescape(strip_tags(match.group(1))).split())
+        if text:
+            found.append(text)
+            if limit and len(found) >= limit:
+                break
+    return found
+
+
+def plain_excerpt(body, *, words=40):
+    text = " ".join(paragraphs(body, limit=3))
+    chosen = text.split()
+    return " ".join(chosen[:words]) + ("…" if len(chosen) > words else "")

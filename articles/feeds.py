@@ -1,0 +1,196 @@
+"""RSS 2.0 and Atom feeds: full content, absolute links from SITE_URL, the lead image."""
+
+import mimetypes
+import re
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+from django.utils.html import escape
+
+from articles import body
+from articles.models import Article, Author, Section
+from articles.seo import absolute
+
+FEED_LENGTH = 30
+# Characters XML 1.0 cannot carry at all: one in a title would make the feed unwritable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value):
+    return _NOT_XML.sub("", str(value)) if value is not None else value
+
+
+class CleanTextMixin:
+    """Drop characters XML cannot hold from every text the feed carries."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(
+            *map(xml_text, args),
+            **{k: xml_text(v) if isinstance(v, str) else v for k, v in kwargs.items()},
+        )
+        self.feed["categories"] = [xml_text(c) for c in self.feed["categories"] or ()]
+
+    def add_item(self, *args, **kwargs):
+        kwargs = {k: xml_text(v) if isinstance(v, str) else v for k, v in kwargs.items()}
+        kwargs["categories"] = [xml_text(c) for c in kwargs.get("categories") or ()]
+        super().add_item(*map(xml_text, args), **kwargs)
+
+
+class FullContentRssFeed(CleanTextMixin, Rss201rev2Feed):
+    """RSS 2.0 with the whole article in <content:encoded>."""
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+        }
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content:encoded", item["content"])
+
+
+class FullContentAtomFeed(CleanTextMixin, Atom1Feed):
+    """Atom with the whole article in <content type="html">."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class ArticleFeed(Feed):
+    feed_type = FullContentRssFeed
+    title = settings.SITE_NAME
+    description = f"The latest news, analysis and opinion from {settings.SITE_NAME}."
+
+    url_name = "articles:feed"
+
+    def link(self, obj=None):
+        return absolute(reverse("articles:latest"))
+
+    def feed_url(self, obj=None):
+        kwargs = {"slug": obj.slug} if obj is not None else {}
+        return absolute(reverse(self.url_name, kwargs=kwargs))
+
+    def get_articles(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj=None):
+        articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
+        # One query for every inline image of every item.
+        images = body.load_images(
+            set().union(*(body.body_image_ids(article.body) for article in articles))
+        )
+        for article in articles:
+            article.inline_images = images
+        return articles
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        # Feed readers render the description as HTML: the plain-text dek is escaped.
+        return escape(item.dek or body.plain_excerpt(item.body))
+
+    def item_link(self, item):
+        return absolute(item.get_absolute_url())
+
+    def item_guid(self, item):
+        return absolute(item.get_absolute_url())
+
+    def item_author_name(self, item):
+        names = [author.name for author in item.ordered_authors]
+        return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else None
+
+    def item_author_link(self, item):
+        authors = item.ordered_authors
+        return absolute(authors[0].get_absolute_url()) if len(authors) == 1 else None
+
+    def item_pubdate(self, item):
+        return item.first_published_at or item.publish_at
+
+    def item_updateddate(self, item):
+        return max(filter(None, [item.updated_at, item.publish_at]))
+
+    def item_categories(self, item):
+        return [item.section.name]
+
+    def item_enclosures(self, item):
+        image = item.lead_image
+        if not body.is_showable(image):
+            return []
+        jpegs = [r for r in body.renditions_of(image) if r.format == "jpeg"]
+        file = max(jpegs, key=lambda r: r.width).file if jpegs else image.file
+        try:
+            length = str(file.size)
+        except OSError:
+            length = "0"
+        mime_type = mimetypes.guess_type(file.name)[0] or "image/jpeg"
+        return [Enclosure(absolute(file.url), length, mime_type)]
+
+    def item_extra_kwargs(self, item):
+        content = str(self._content(item))
+        return {"content": content}
+
+    def _content(self, item):
+        parts = []
+        image = item.lead_image
+        if body.is_showable(image):
+            parts.append(
+                body.figure(image, caption=item.caption, sizes="100vw", lazy=False, absolute=True)
+            )
+        parts.append(body.render_body(item.body, item.inline_images, absolute=True))
+        return "".join(parts)
+
+
+class LatestFeed(ArticleFeed):
+    pass
+
+
+class LatestAtomFeed(ArticleFeed):
+    feed_type = FullContentAtomFeed
+    url_name = "articles:feed-atom"
+    subtitle = ArticleFeed.description
+
+
+class SectionFeed(ArticleFeed):
+    url_name = "articles:section-feed"
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Section, slug=slug)
+
+    def title(self, obj):
+        return f"{obj.name} · {settings.SITE_NAME}"
+
+    def description(self, obj):
+        return obj.description or f"The latest from {obj.name} at {settings.SITE_NAME}."
+
+    def link(self, obj):
+        return absolute(obj.get_absolute_url())
+
+    def get_articles(self, obj):
+        return Article.objects.published().filter(section=obj)
+
+
+class AuthorFeed(ArticleFeed):
+    url_name = "articles:author-feed"
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Author, slug=slug)
+
+    def title(self, obj):
+        return f"{obj.name} · {settings.SITE_NAME}"
+
+    def description(self, obj):
+        return f"Articles by {obj.name} at {settings.SITE_NAME}."
+
+    def link(self, obj):
+        return absolute(obj.get_absolute_url())
+
+    def get_articles(self, obj):
+        return Article.objects.published().filter(bylines__author=obj)

@@ -1,0 +1,232 @@
+"""Editorial writes that take several steps: the workflow, slugs, notes, tags.
+
+Every path that publishes (the admin form, the admin actions, a shell) goes through
+`check_publishable`, so the pre-publish checklist cannot be skipped. Page-cache
+invalidation is not done here: articles/signals.py owns it.
+"""
+
+import reversion
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.formats import date_format
+from taggit.models import Tag, TaggedItem
+
+from articles.models import Article, Note, OldSlug
+
+PUBLISH_PERMISSION = "articles.publish_article"
+
+
+class PublishingError(ValidationError):
+    """The article fails the pre-publish checklist; `messages` lists what to fix."""
+
+
+class EditConflict(ValidationError):
+    """Someone saved the article after the editor opened it."""
+
+
+def can_publish(user):
+    return user.is_active and user.has_perm(PUBLISH_PERMISSION)
+
+
+def can_edit(user, article):
+    """Editors edit anything; a contributor edits their own drafts only."""
+    if not user.has_perm("articles.change_article"):
+        return False
+    if can_publish(user):
+        return True
+    if article.pk is None:
+        return True
+    return (
+        article.status == Article.Status.DRAFT
+        and Article.objects.owned_by(user).filter(pk=article.pk).exists()
+    )
+
+
+def _require_publisher(user):
+    if not can_publish(user):
+        raise PermissionDenied("Only editors may publish, schedule or unpublish articles.")
+
+
+def check_publishable(article, *, has_authors=None):
+    problems = article.publish_problems(has_authors=has_authors)
+    if problems:
+        raise PublishingError(problems, code="checklist")
+
+
+def _locked(article):
+    return (
+        Article.objects.select_for_update(of=("self",))
+        .select_related("lead_image")
+        .get(pk=article.pk)
+    )
+
+
+def _save(article, *, by, comment):
+    with reversion.create_revision():
+        article.save()
+        reversion.set_user(by)
+        reversion.set_comment(comment)
+    return article
+
+
+def apply_publication_dates(article, *, now=None):
+    """Fill the dates a public status needs; called by every path that publishes."""
+    now = now or timezone.now()
+    if article.status == Article.Status.PUBLISHED and article.publish_at is None:
+        article.publish_at = now
+    if article.is_public_status and article.first_published_at is None:
+        article.first_published_at = article.publish_at
+    return article
+
+
+@transaction.atomic
+def publish_article(*, article, by):
+    """Make the article public now (an article unpublished earlier keeps its date)."""
+    _require_publisher(by)
+    article = _locked(article)
+    check_publishable(article)
+    now = timezone.now()
+    if article.status == Article.Status.PUBLISHED and article.is_public:
+        return article
+    if not (article.was_published and article.publish_at and article.publish_at <= now):
+        article.publish_at = now
+    article.status = Article.Status.PUBLISHED
+    apply_publication_dates(article, now=now)
+    return _save(article, by=by, comment="Published.")
+
+
+@transaction.atomic
+def schedule_article(*, article, at, by):
+    """Make the article public at `at`, a time in the future; no job is needed."""
+    _require_publisher(by)
+    if at is None or at <= timezone.now():
+        raise ValidationError("Choose a publish time in the future.", code="past")
+    article = _locked(article)
+    check_publishable(article)
+    article.status = Article.Status.SCHEDULED
+    article.publish_at = at
+    if article.first_published_at is None or article.first_published_at > timezone.now():
+        article.first_published_at = at
+    local = timezone.localtime(at)
+    return _save(article, by=by, comment=f"Scheduled for {date_format(local, 'DATETIME_FORMAT')}.")
+
+
+@transaction.atomic
+def unpublish_article(*, article, by):
+    """Take the article off the site; it goes back to draft."""
+    _require_publisher(by)
+    article = _locked(article)
+    if not article.is_public_status:
+        return article
+    article.status = Article.Status.DRAFT
+    if article.first_published_at and article.first_published_at > timezone.now():
+        article.first_published_at = None  # it was only scheduled, never seen
+    return _save(article, by=by, comment="Unpublished.")
+
+
+@transaction.atomic
+def submit_for_review(*, article, by):
+    """A draft goes to the editors; its author can no longer change it."""
+    article = _locked(article)
+    if not can_edit(by, article):
+        raise PermissionDenied("You may only submit your own drafts.")
+    if article.status != Article.Status.DRAFT:
+        raise ValidationError("Only a draft can be submitted for review.", code="status")
+    article.status = Article.Status.REVIEW
+    return _save(article, by=by, comment="Submitted for review.")
+
+
+def lock_for_edit(*, pk, expected_version):
+    """Lock the article row and make sure nobody saved it since it was opened.
+
+    Must run inside the transaction that saves (the admin's change view is one), so a
+    second editor waits for the first and then finds the version moved on.
+    """
+    current = Article.objects.select_for_update().filter(pk=pk).values_list("version", flat=True)
+    current = current.first()
+    if current is not None and current != expected_version:
+        raise EditConflict(conflict_message(pk), code="conflict")
+    return current
+
+
+def conflict_message(pk):
+    """Who changed the article, and when, from its last revision."""
+    from reversion.models import Version
+
+    version = (
+        Version.objects.get_for_object_reference(Article, pk)
+        .select_related("revision__user")
+        .first()
+    )
+    who = "Someone else"
+    when = ""
+    if version is not None:
+        revision = version.revision
+        if revision.user:
+            who = revision.user.get_full_name() or revision.user.get_username()
+        when = f" at {date_format(timezone.localtime(revision.date_created), 'DATETIME_FORMAT')}"
+    return (
+        f"{who} changed this article{when}, after you opened it. Your changes were not "
+        "saved: open the article again (in a new tab, to keep your text) and redo them."
+    )
+
+
+def save_article(*, article, by, old_slug=None):
+    """Save an article edited in the admin, keeping its old address working."""
+    if article.created_by_id is None and article.pk is None:
+        article.created_by = by
+    apply_publication_dates(article)
+    article.save()
+    if old_slug and old_slug != article.slug and article.was_published:
+        OldSlug.objects.get_or_create(slug=old_slug, defaults={"article": article})
+    OldSlug.objects.filter(article=article, slug=article.slug).delete()
+    return article
+
+
+@transaction.atomic
+def record_notes(*, article, notes):
+    """New correction or update notes move the article's "updated" time."""
+    latest = max((note.created_at for note in notes), default=None)
+    if latest is None:
+        return article
+    Article.objects.filter(pk=article.pk, updated_at__isnull=True).update(updated_at=latest)
+    Article.objects.filter(pk=article.pk).update(updated_at=Greatest(F("updated_at"), latest))
+    article.refresh_from_db(fields=["updated_at"])
+    return article
+
+
+@transaction.atomic
+def add_note(*, article, kind, text, at=None):
+    """A dated correction or update on a published article."""
+    if not article.was_published:
+        raise ValidationError("Notes are for published articles.", code="unpublished")
+    note = Note.objects.create(
+        article=article, kind=kind, text=text, created_at=at or timezone.now()
+    )
+    record_notes(article=article, notes=[note])
+    return note
+
+
+@transaction.atomic
+def merge_tags(*, tags, into):
+    """Move every use of `tags` to the tag `into` and delete them."""
+    others = [tag for tag in tags if tag.pk != into.pk]
+    if not others:
+        return 0
+    items = TaggedItem.objects.filter(tag__in=others)
+    already = set(TaggedItem.objects.filter(tag=into).values_list("content_type_id", "object_id"))
+    moved = 0
+    for item in items.select_for_update():
+        key = (item.content_type_id, item.object_id)
+        if key in already:
+            item.delete()
+        else:
+            item.tag = into
+            item.save(update_fields=["tag"])
+            already.add(key)
+            moved += 1
+    Tag.objects.filter(pk__in=[tag.pk for tag in others]).delete()
+    return moved

@@ -1,0 +1,34 @@
+"""Page-cache invalidation: any change to what readers see starts a new cache generation.
+
+Signals are used only for this (see DESIGN.md); the purge waits for the transaction to
+commit so a reader never caches a page built from a rolled-back change.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from taggit.models import Tag, TaggedItem
+
+from articles import cache
+from articles.models import Article, Author, Byline, Image, Note, OldSlug, Rendition, Section
+
+WATCHED = (Article, Section, Author, Image, Rendition, Byline, Note, OldSlug, Tag, TaggedItem)
+
+
+def content_changed(sender, **kwargs):
+    if kwargs.get("raw"):
+        return  # loaddata: the cache is rebuilt when the fixture is in place
+    cache.invalidate_on_commit()
+
+
+def tags_changed(sender, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        cache.invalidate_on_commit()
+
+
+for model in WATCHED:
+    post_save.connect(
+        content_changed, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}"
+    )
+    post_delete.connect(
+        content_changed, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}"
+    )
+m2m_changed.connect(tags_changed, sender=TaggedItem, dispatch_uid="page-cache-tags")

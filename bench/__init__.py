@@ -1,0 +1,1 @@
+"""Benchmarks and data generators; never run by `make test`. See BENCHMARKS.md."""

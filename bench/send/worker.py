@@ -1,0 +1,35 @@
+"""One sending worker for the benchmark: the same code db_worker runs for deliver_issue.
+
+    python bench/send/worker.py ISSUE_ID
+
+Prints one JSON line: messages this worker sent, seconds, peak memory (RSS, MiB).
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+
+import django
+
+django.setup()
+
+from newsletter.tasks import run_deliveries  # noqa: E402
+
+
+def main():
+    issue_id = int(sys.argv[1])
+    started = time.perf_counter()
+    totals = run_deliveries(issue_id, wait=time.sleep)
+    elapsed = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"sent": totals["sent"], "seconds": elapsed, "peak_mib": round(peak_mib, 1)}))
+
+
+if __name__ == "__main__":
+    main()

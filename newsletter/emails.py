@@ -1,0 +1,102 @@
+"""Building the emails: templates rendered once, CSS inlined, absolute links everywhere."""
+
+import datetime
+from urllib.parse import urljoin
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from newsletter.tokens import make_confirm_token
+
+EMAIL_IMAGE_WIDTH = 560  # the 600 px layout less its padding
+
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def absolute_url(path):
+    return urljoin(settings.SITE_URL.rstrip("/") + "/", path.lstrip("/"))
+
+
+def render_pair(name, context):
+    """The plain-text and HTML bodies of emails/<name>.txt|.html, CSS inlined in the HTML."""
+    context = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "site_address": settings.SITE_ADDRESS,
+        **context,
+    }
+    text = render_to_string(f"emails/{name}.txt", context).strip() + "\n"
+    html = _inliner.inline(render_to_string(f"emails/{name}.html", context))
+    return text, html
+
+
+def confirmation_email(subscriber):
+    url = absolute_url(
+        reverse("newsletter:confirm", kwargs={"token": make_confirm_token(subscriber)})
+    )
+    text, html = render_pair(
+        "newsletter_confirm",
+        {"confirm_url": url, "days": settings.NEWSLETTER_CONFIRM_DAYS},
+    )
+    message = EmailMultiAlternatives(
+        f"Confirm your subscription to {settings.SITE_NAME}",
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [subscriber.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def email_image(image):
+    """An article image for email: a JPEG rendition about 560 px wide, absolute URL, sized."""
+    if image is None or image.is_expired:
+        return None
+    jpegs = sorted((r for r in image.renditions.all() if r.format == "jpeg"), key=lambda r: r.width)
+    chosen = next((r for r in jpegs if r.width >= EMAIL_IMAGE_WIDTH), jpegs[-1] if jpegs else None)
+    source, width, height = (
+        (chosen.file, chosen.width, chosen.height)
+        if chosen
+        else (image.file, image.width, image.height)
+    )
+    if not width or not height:
+        return None
+    shown_width = min(EMAIL_IMAGE_WIDTH, width)
+    return {
+        "url": absolute_url(source.url),
+        "width": shown_width,
+        "height": round(height * shown_width / width),
+        "alt": image.alt_text,
+        "credit": image.credit_line,
+    }
+
+
+def roundup_context(issue, *, unsubscribe_url):
+    articles = issue.ordered_articles()
+    return {
+        "issue": issue,
+        "subject": issue.subject,
+        "intro_paragraphs": [p.strip() for p in issue.intro.split("\n\n") if p.strip()],
+        "items": [
+            {
+                "article": article,
+                "url": absolute_url(article.get_absolute_url()),
+                "image": email_image(article.lead_image),
+                "authors": ", ".join(a.name for a in article.ordered_authors),
+            }
+            for article in articles
+        ],
+        "unsubscribe_url": unsubscribe_url,
+        "newsletter_url": absolute_url(reverse("newsletter:signup")),
+        "year": datetime.date.today().year,
+    }
+
+
+def render_roundup(issue, *, unsubscribe_url):
+    return render_pair(
+        "newsletter_roundup", roundup_context(issue, unsubscribe_url=unsubscribe_url)
+    )

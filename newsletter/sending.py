@@ -1,0 +1,431 @@
+"""Sending a round-up exactly once to every active subscriber.
+
+The protocol, which survives a worker killed at any point:
+
+1. `create_deliveries` makes one Delivery row per issue and active subscriber
+   (unique together, so running it twice adds nothing).
+2. Each worker `claim_batch`es up to NEWSLETTER_BATCH_SIZE due rows: on PostgreSQL
+   with SELECT … FOR UPDATE SKIP LOCKED, so workers never wait for or share a row. A
+   claim is a lease (`claimed_until`, `claimed_by`): a killed worker's rows become due
+   again when it runs out, and another worker takes them over.
+3. The batch goes out over one SMTP connection. Each delivery is marked sent in its
+   own short transaction right after the server accepted it, and only while the claim
+   is still ours, so a crash can at worst resend the one message in flight.
+4. 4xx answers are retried with exponential back-off, 5xx answers fail the delivery,
+   and "no such user" also marks the subscriber bounced.
+
+The MIME message is built once per issue (templates rendered, CSS inlined, headers
+encoded); per subscriber only the address, Message-ID, Date and unsubscribe token are
+filled in, which keeps a worker fast and its memory flat.
+"""
+
+import binascii
+import contextlib
+import dataclasses
+import datetime
+import email.message
+import email.policy
+import email.utils
+import logging
+import re
+import smtplib
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.utils import DNS_NAME
+from django.db import connection, transaction
+from django.db.models import F, Min, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+
+from newsletter.emails import absolute_url, render_roundup
+from newsletter.models import Delivery, Issue, Subscriber
+from newsletter.tokens import make_unsubscribe_token
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SLOT = "NEWSLETTERUNSUBSCRIBETOKEN"
+POLICY = email.policy.SMTP
+MAX_BACKOFF = datetime.timedelta(hours=6)
+# RFC 3463 5.1.x: bad destination mailbox; plus the wording servers use without it.
+NO_SUCH_USER = re.compile(
+    rb"5\.1\.[0-6]|no such user|user unknown|unknown user|does not exist|"
+    rb"mailbox (is )?unavailable|recipient (address )?rejected|invalid recipient",
+    re.IGNORECASE,
+)
+
+
+class RawMIME:
+    """A prepared message that backends serialise as is (they call message().as_bytes())."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def as_bytes(self, *args, **kwargs):
+        return self.raw
+
+    def as_string(self, *args, **kwargs):
+        return self.raw.decode("utf-8", "replace")
+
+    def get_charset(self):
+        return None
+
+    def parsed(self):
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
+
+    def __getitem__(self, name):
+        return self.parsed()[name]
+
+
+class PreparedEmail(EmailMessage):
+    """An EmailMessage whose MIME bytes were assembled ahead of time."""
+
+    def __init__(self, *, raw, from_email, to, subject, body, html, headers):
+        super().__init__(subject, body, from_email, [to], headers=headers)
+        self.raw = raw
+        self.alternatives = [(html, "text/html")]
+
+    def message(self, *, policy=POLICY):
+        return RawMIME(self.raw)
+
+
+def _header(name, value):
+    return POLICY.fold_binary(name, value)
+
+
+def _qp(text):
+    data = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+@dataclasses.dataclass
+class PreparedRoundup:
+    """One issue rendered once; `message_for()` fills in a subscriber."""
+
+    subject: str
+    from_email: str
+    text: str
+    html: str
+    head: bytes  # headers shared by every copy
+    boundary: str
+    list_id: str
+
+    @classmethod
+    def for_issue(cls, issue, *, subject_prefix=""):
+        unsubscribe_url = cls.unsubscribe_url(TOKEN_SLOT)
+        text, html = render_roundup(issue, unsubscribe_url=unsubscribe_url)
+        subject = f"{subject_prefix}{issue.subject}"
+        list_id = f"{settings.SITE_NAME} weekly round-up <roundup.{settings.SITE_HOST}>"
+        boundary = f"=_nl_{uuid.uuid4().hex}"
+        head = b"".join(
+            [
+                _header("From", settings.DEFAULT_FROM_EMAIL),
+                _header("Subject", subject),
+                _header("List-Id", list_id),
+                _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                _header("Precedence", "bulk"),
+                _header("MIME-Version", "1.0"),
+                _header("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+            ]
+        )
+        return cls(
+            subject=subject,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            text=text,
+            html=html,
+            head=head,
+            boundary=boundary,
+            list_id=list_id,
+        )
+
+    @staticmethod
+    def unsubscribe_url(token):
+        return absolute_url(reverse("newsletter:unsubscribe", kwargs={"token": token}))
+
+    def message_for(self, subscriber, *, token=None):
+        token = token or make_unsubscribe_token(subscriber)
+        url = self.unsubscribe_url(token)
+        mailto = f"mailto:{settings.NEWSLETTER_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}"
+        headers = {
+            "To": subscriber.email,
+            "Date": email.utils.format_datetime(timezone.now()),
+            "Message-ID": email.utils.make_msgid(domain=DNS_NAME.get_fqdn()),
+            "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        }
+        text = self.text.replace(TOKEN_SLOT, token)
+        html = self.html.replace(TOKEN_SLOT, token)
+        b = self.boundary.encode()
+        raw = b"".join(
+            [
+                self.head,
+                *(_header(name, value) for name, value in headers.items()),
+                b"\r\n--",
+                b,
+                b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _qp(text),
+                b"\r\n--",
+                b,
+                b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _qp(html),
+                b"\r\n--",
+                b,
+                b"--\r\n",
+            ]
+        )
+        headers.pop("To")
+        headers["List-Id"] = self.list_id
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        return PreparedEmail(
+            raw=raw,
+            from_email=self.from_email,
+            to=subscriber.email,
+            subject=self.subject,
+            body=text,
+            html=html,
+            headers=headers,
+        )
+
+
+# ---------------------------------------------------------------------------
+# Deliveries
+
+
+def create_deliveries(issue, *, chunk_size=5000):
+    """One queued Delivery per active subscriber; idempotent. Returns the total rows."""
+    ids = Subscriber.objects.active().order_by("pk").values_list("pk", flat=True)
+    chunk = []
+    for subscriber_id in ids.iterator(chunk_size=chunk_size):
+        chunk.append(Delivery(issue=issue, subscriber_id=subscriber_id))
+        if len(chunk) >= chunk_size:
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            chunk = []
+    if chunk:
+        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    return issue.deliveries.count()
+
+
+def claim_batch(issue, *, worker, size=None, now=None):
+    """Lease up to `size` due deliveries to `worker`; the leased rows, with subscribers."""
+    size = size or settings.NEWSLETTER_BATCH_SIZE
+    now = now or timezone.now()
+    until = now + datetime.timedelta(seconds=settings.NEWSLETTER_CLAIM_SECONDS)
+    with transaction.atomic():
+        due = Delivery.objects.due(now=now).filter(issue=issue).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:size])
+        if not ids:
+            return []
+        # The due() condition again: on SQLite (no row locks) it keeps two workers from
+        # both leasing a row; the write lock serialises the two UPDATEs.
+        Delivery.objects.due(now=now).filter(pk__in=ids).update(
+            claimed_by=worker, claimed_until=until
+        )
+    return list(
+        Delivery.objects.filter(pk__in=ids, claimed_by=worker, claimed_until=until)
+        .select_related("subscriber")
+        .order_by("pk")
+    )
+
+
+def _mine(delivery, worker):
+    return Delivery.objects.filter(pk=delivery.pk, claimed_by=worker, status=Delivery.Status.QUEUED)
+
+
+def mark_sent(delivery, *, worker):
+    """Autocommitted at once: the server has the message, the database must know."""
+    return _mine(delivery, worker).update(
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        claimed_until=None,
+        error="",
+    )
+
+
+def mark_skipped(delivery, *, worker):
+    return _mine(delivery, worker).update(
+        status=Delivery.Status.SKIPPED, claimed_until=None, error="No longer subscribed."
+    )
+
+
+def mark_failed(delivery, *, worker, error, bounced=False):
+    with transaction.atomic():
+        updated = _mine(delivery, worker).update(
+            status=Delivery.Status.FAILED,
+            attempts=F("attempts") + 1,
+            claimed_until=None,
+            error=error[:2000],
+        )
+        if updated and bounced:
+            Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+                status=Subscriber.Status.BOUNCED
+            )
+    return updated
+
+
+def mark_retry(delivery, *, worker, error, count_attempt=True):
+    """Back off exponentially; after NEWSLETTER_MAX_ATTEMPTS tries the delivery fails."""
+    attempts = delivery.attempts + (1 if count_attempt else 0)
+    if attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+        return mark_failed(
+            delivery, worker=worker, error=f"Gave up after {attempts} tries: {error}"
+        )
+    delay = min(
+        datetime.timedelta(seconds=settings.NEWSLETTER_RETRY_SECONDS * 2 ** max(attempts - 1, 0)),
+        MAX_BACKOFF,
+    )
+    return _mine(delivery, worker).update(
+        attempts=attempts,
+        next_attempt_at=timezone.now() + delay,
+        claimed_until=None,
+        error=error[:2000],
+    )
+
+
+def release(deliveries, *, worker):
+    """Give rows back untouched (the connection broke before their turn)."""
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], claimed_by=worker, status=Delivery.Status.QUEUED
+    ).update(claimed_until=None)
+
+
+def classify(error):
+    """(outcome, text) for an SMTP exception: "retry", "failed", "bounced" or "reconnect"."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(error.recipients.values()), (None, b""))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, message = error.smtp_code, error.smtp_error
+    else:
+        return "reconnect", f"{type(error).__name__}: {error}"
+    if isinstance(message, str):
+        message = message.encode()
+    text = f"{code} {message.decode('utf-8', 'replace')}"
+    if code == 421:  # the server is closing the connection
+        return "reconnect", text
+    if code is not None and 400 <= code < 500:
+        return "retry", text
+    if code in (550, 551, 553) and NO_SUCH_USER.search(message or b""):
+        return "bounced", text
+    return "failed", text
+
+
+class Throttle:
+    """At most `rate` messages per second across every worker sharing the cache."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def wait(self):
+        if not self.rate:
+            return
+        while True:
+            now = time.time()
+            key = f"newsletter:rate:{int(now)}"
+            cache.add(key, 0, timeout=5)
+            try:
+                if cache.incr(key) <= self.rate:
+                    return
+            except ValueError:
+                continue
+            time.sleep(max(0.001, int(now) + 1 - now))
+
+
+@dataclasses.dataclass
+class Pass:
+    """What one pass over the due deliveries did, and when to look again."""
+
+    sent: int = 0
+    failed: int = 0
+    retry_at: datetime.datetime | None = None
+    done: bool = False
+
+
+def send_batch(prepared, batch, *, worker, throttle, on_progress=None):
+    """Send a claimed batch over one connection. Returns (sent, failed)."""
+    sent = failed = 0
+    lease_end = time.monotonic() + settings.NEWSLETTER_CLAIM_SECONDS * 0.8
+    mailer = mailers.default
+    try:
+        mailer.open()
+    except (OSError, smtplib.SMTPException) as error:
+        logger.warning("Newsletter: cannot reach the mail server: %s", error)
+        for delivery in batch:
+            mark_retry(
+                delivery, worker=worker, error=f"Connection failed: {error}", count_attempt=False
+            )
+        return sent, failed
+    try:
+        for index, delivery in enumerate(batch):
+            if time.monotonic() > lease_end:
+                # Never send on an expired lease: another worker may hold these rows now.
+                release(batch[index:], worker=worker)
+                break
+            if delivery.subscriber.status != Subscriber.Status.ACTIVE:
+                if mark_skipped(delivery, worker=worker) and on_progress:
+                    on_progress("skipped")
+                continue
+            throttle.wait()
+            message = prepared.message_for(delivery.subscriber)
+            try:
+                mailer.send_messages([message])
+            except (OSError, smtplib.SMTPException) as error:
+                outcome, text = classify(error)
+                if outcome == "retry":
+                    mark_retry(delivery, worker=worker, error=text)
+                elif outcome == "reconnect":
+                    mark_retry(delivery, worker=worker, error=text)
+                    release(batch[index + 1 :], worker=worker)
+                    break
+                elif mark_failed(delivery, worker=worker, error=text, bounced=outcome == "bounced"):
+                    failed += 1
+                    if on_progress:
+                        on_progress("failed")
+                continue
+            if mark_sent(delivery, worker=worker):
+                sent += 1
+                if on_progress:
+                    on_progress("sent")
+            else:
+                logger.error("Newsletter: delivery %s was sent after its lease ended", delivery.pk)
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            mailer.close()
+    return sent, failed
+
+
+def deliver_pass(issue_id, *, worker=None, on_progress=None):
+    """Claim and send batches until nothing is due; finish the issue when all are done."""
+    worker = worker or f"{DNS_NAME.get_fqdn()[:20]}-{uuid.uuid4().hex[:12]}"
+    issue = Issue.objects.get(pk=issue_id)
+    result = Pass()
+    if issue.status != Issue.Status.SENDING:
+        result.done = issue.status == Issue.Status.SENT
+        return result
+    prepared = PreparedRoundup.for_issue(issue)
+    throttle = Throttle(settings.NEWSLETTER_MAX_PER_SECOND)
+    while batch := claim_batch(issue, worker=worker):
+        sent, failed = send_batch(
+            prepared, batch, worker=worker, throttle=throttle, on_progress=on_progress
+        )
+        result.sent += sent
+        result.failed += failed
+    if not issue.deliveries.filter(status=Delivery.Status.QUEUED).exists():
+        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
+            status=Issue.Status.SENT, sent_at=timezone.now()
+        )
+        result.done = True
+        return result
+    # The earliest moment a queued row becomes due: its back-off and any lease both over.
+    epoch = Value(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+    due_at = issue.deliveries.filter(status=Delivery.Status.QUEUED).aggregate(
+        at=Min(Greatest(Coalesce("next_attempt_at", epoch), Coalesce("claimed_until", epoch)))
+    )["at"]
+    result.retry_at = max(due_at or timezone.now(), timezone.now())
+    return result

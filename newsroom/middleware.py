@@ -1,0 +1,170 @@
+"""Site-wide middleware: Permissions-Policy, the staff idle timeout, and what readers
+see while the database is unavailable."""
+
+import hashlib
+import logging
+import sys
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template import loader
+
+logger = logging.getLogger(__name__)
+
+STALE_KEY = "stale-page:{path}"
+# The idle clock is written to the session at most this often, so an editor's
+# every click does not rewrite the session row.
+ACTIVITY_GRANULARITY_SECONDS = 60
+LAST_SEEN_KEY = "_staff_last_seen"
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY on every response: no page needs the camera."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.value = ", ".join(
+            f"{feature}=({' '.join(allow)})"
+            for feature, allow in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.value and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.value
+        return response
+
+
+class StaffIdleTimeoutMiddleware:
+    """Sign staff out after settings.STAFF_SESSION_IDLE_SECONDS without a request.
+
+    A laptop left open in a café should not stay a way into the admin. The request
+    carries on as anonymous, so the admin sends the editor to its login page, where
+    a message says why.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Without a session cookie nobody is signed in: skip the session lookup.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            self.check_idle(request)
+        return self.get_response(request)
+
+    def check_idle(self, request):
+        user = request.user
+        if not (user.is_authenticated and user.is_staff):
+            return
+        now = int(time.time())
+        last_seen = request.session.get(LAST_SEEN_KEY)
+        limit = settings.STAFF_SESSION_IDLE_SECONDS
+        if last_seen is not None and now - last_seen > limit:
+            logout(request)
+            messages.info(
+                request,
+                f"You were signed out after {limit // 60} minutes without activity. "
+                "Please sign in again.",
+            )
+            return
+        if last_seen is None or now - last_seen >= ACTIVITY_GRANULARITY_SECONDS:
+            request.session[LAST_SEEN_KEY] = now
+
+
+def is_database_unavailable(exception):
+    """True for the errors a lost or refused database connection raises."""
+    return isinstance(exception, (OperationalError, InterfaceError))
+
+
+def _stale_key(request):
+    digest = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    return STALE_KEY.format(path=digest)
+
+
+def remember_stale_copy(request, response):
+    """Keep the last good copy of a page the page cache just built (articles/cache.py
+    marks those X-Page-Cache: miss), for a longer time than the page cache does."""
+    if (
+        request.method != "GET"
+        or response.status_code != 200
+        or response.get("X-Page-Cache") != "miss"
+        or response.streaming
+        or response.cookies
+    ):
+        return
+    try:
+        cache.set(
+            _stale_key(request),
+            {"content": response.content, "content_type": response["Content-Type"]},
+            timeout=settings.STALE_PAGE_SECONDS,
+        )
+    except Exception:
+        # A cache that does not answer must not cost the reader a page.
+        logger.warning("could not keep a stale copy of %s", request.path, exc_info=True)
+
+
+def stale_copy(request):
+    """The last good copy of this page for an anonymous GET, or None."""
+    if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    try:
+        frozen = cache.get(_stale_key(request))
+    except Exception:
+        return None
+    if frozen is None:
+        return None
+    response = HttpResponse(frozen["content"], content_type=frozen["content_type"])
+    response["X-Page-Cache"] = "stale"
+    # Shared caches must not keep a copy served in an emergency.
+    response["Cache-Control"] = "no-cache, max-age=0"
+    return response
+
+
+def unavailable_response(request):
+    """A stale copy when there is one, else the friendly 503 page with Retry-After."""
+    response = stale_copy(request)
+    if response is not None:
+        return response
+    # No request context: the context processors could need the database too.
+    template = loader.get_template("503.html")
+    response = HttpResponse(template.render({"site_name": settings.SITE_NAME}), status=503)
+    response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer a stale copy or a 503 page, not a traceback, when the database is down.
+
+    Django's health checks (CONN_HEALTH_CHECKS) replace the broken connection on the
+    next request, so the site recovers by itself when the database comes back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        remember_stale_copy(request, response)
+        return response
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        logger.error("database unavailable: %s %s", request.method, request.path, exc_info=True)
+        return unavailable_response(request)
+
+
+def server_error(request):
+    """handler500: a database outage that surfaced outside a view (in a middleware)
+    still gets the 503 page; everything else gets the ordinary 500 page."""
+    if is_database_unavailable(sys.exception()):
+        return unavailable_response(request)
+    from newsroom.views import server_error as plain_server_error
+
+    return plain_server_error(request)

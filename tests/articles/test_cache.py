@@ -1,0 +1,135 @@
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache as django_cache
+from django.utils import timezone
+
+from articles import cache
+from articles.models import Article
+from articles.services import publish_article
+from tests.factories import ArticleFactory, AuthorFactory, ImageFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_second_anonymous_request_is_served_from_the_page_cache(client):
+    ArticleFactory(published=True)
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_public_pages_send_cache_control_for_a_cdn(client, settings):
+    settings.CACHE_PAGE_SECONDS = 300
+    response = client.get("/")
+    cache_control = response["Cache-Control"]
+    assert "public" in cache_control
+    assert "s-maxage=300" in cache_control
+    assert "stale-while-revalidate=" in cache_control
+    assert response.has_header("ETag") and response.has_header("Last-Modified")
+
+
+def test_conditional_get_with_the_etag_answers_304(client):
+    ArticleFactory(published=True)
+    etag = client.get("/")["ETag"]
+    response = client.get("/", headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_conditional_get_with_a_gzip_weakened_etag_answers_304(client):
+    ArticleFactory(published=True)
+    etag = client.get("/", headers={"accept-encoding": "gzip"})["ETag"]
+    assert etag.startswith("W/")
+    response = client.get("/", headers={"if-none-match": etag, "accept-encoding": "gzip"})
+    assert response.status_code == 304
+
+
+def test_conditional_get_with_last_modified_answers_304(client):
+    last_modified = client.get("/")["Last-Modified"]
+    response = client.get("/", headers={"if-modified-since": last_modified})
+    assert response.status_code == 304
+
+
+def test_stale_etag_gets_the_full_page(client):
+    response = client.get("/", headers={"if-none-match": '"not-the-etag"'})
+    assert response.status_code == 200
+
+
+def test_published_article_shows_on_the_listing_at_the_next_request(
+    client, django_capture_on_commit_callbacks
+):
+    editor = StaffFactory(is_superuser=True)
+    draft = ArticleFactory(
+        title="Breaking: the ceasefire holds",
+        dek="A dek.",
+        lead_image=ImageFactory(),
+        authors=[AuthorFactory()],
+    )
+    assert "Breaking" not in client.get("/").content.decode()
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_article(article=draft, by=editor)
+    assert "Breaking: the ceasefire holds" in client.get("/").content.decode()
+
+
+def test_editing_an_author_invalidates_pages(client, django_capture_on_commit_callbacks):
+    author = AuthorFactory(name="Old Name")
+    article = ArticleFactory(published=True, authors=[author])
+    assert "Old Name" in client.get(article.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        author.name = "New Name"
+        author.save()
+    assert "New Name" in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_scheduled_article_appears_when_it_comes_due(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scheduled = ArticleFactory(
+            title="Scheduled scoop",
+            status=Article.Status.SCHEDULED,
+            publish_at=timezone.now() + timedelta(hours=1),
+        )
+    assert "Scheduled scoop" not in client.get("/").content.decode()
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    # The hour passes (no save, no signal): the next request must not get the old page.
+    Article.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - timedelta(seconds=1))
+    state = cache.current_state()
+    django_cache.set(cache.STATE_KEY, state | {"due": time.time() - 1}, timeout=None)
+    assert "Scheduled scoop" in client.get("/").content.decode()
+
+
+def test_state_remembers_the_next_scheduled_publish_time(django_capture_on_commit_callbacks):
+    due = timezone.now() + timedelta(hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleFactory(status=Article.Status.SCHEDULED, publish_at=due)
+        ArticleFactory(status=Article.Status.DRAFT, publish_at=timezone.now() + timedelta(hours=1))
+    assert cache.current_state()["due"] == pytest.approx(due.timestamp())
+
+
+def test_staff_bypass_the_page_cache(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    client.force_login(StaffFactory())
+    response = client.get("/")
+    assert "X-Page-Cache" not in response
+    assert "private" in response["Cache-Control"]
+
+
+def test_anyone_with_a_session_cookie_bypasses_the_page_cache(client, settings):
+    client.get("/")
+    client.cookies[settings.SESSION_COOKIE_NAME] = "some-session"
+    response = client.get("/")
+    assert "X-Page-Cache" not in response
+    assert "public" not in response["Cache-Control"]
+
+
+def test_not_found_pages_are_not_cached(client):
+    client.get("/section/missing/")
+    assert client.get("/section/missing/").get("X-Page-Cache") is None
+
+
+def test_pages_differ_by_query_string(client):
+    ArticleFactory.create_batch(21, published=True)
+    client.get("/")
+    assert client.get("/?page=2")["X-Page-Cache"] == "miss"

@@ -1,0 +1,93 @@
+import pytest
+from reversion.models import Version
+
+from articles.admin import readable_text, word_diff
+from articles.models import Article
+from tests.articles.admin_helpers import article_form_data, change_url
+from tests.factories import ArticleFactory, EditorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client):
+    user = EditorFactory(first_name="Ada", last_name="Editor")
+    client.force_login(user)
+    return user
+
+
+def edit(client, article, **changes):
+    article.refresh_from_db()
+    response = client.post(change_url(article), article_form_data(article, **changes))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article.refresh_from_db()
+    return article
+
+
+def test_every_admin_save_keeps_a_revision_with_its_author(client, editor):
+    article = ArticleFactory(title="First")
+    edit(client, article, title="Second")
+    edit(client, article, title="Third")
+    versions = Version.objects.get_for_object(article)
+    assert versions.count() == 2
+    assert {v.revision.user for v in versions} == {editor}
+
+
+def test_history_lists_what_changed(client, editor):
+    article = edit(client, ArticleFactory(title="First"), title="Second")
+    edit(client, article, dek="A new dek")
+    page = client.get(f"/admin/articles/article/{article.pk}/history/").content.decode()
+    assert "Ada Editor" in page
+    assert "Dek" in page and "changes" in page and "restore" in page
+
+
+def test_diff_shows_removed_and_added_words(client, editor):
+    article = edit(client, ArticleFactory(body="<p>The vote was on Monday.</p>"), title="Start")
+    edit(client, article, body="<p>The vote was on Tuesday.</p>")
+    version = Version.objects.get_for_object(article).first()
+    page = client.get(
+        f"/admin/articles/article/{article.pk}/history/{version.pk}/changes/"
+    ).content.decode()
+    assert "<del>Monday.</del>" in page
+    assert "<ins>Tuesday.</ins>" in page
+
+
+def test_restoring_an_old_revision_brings_back_its_text(client, editor):
+    article = edit(client, ArticleFactory(title="Original title"), dek="Original dek")
+    original = Version.objects.get_for_object(article).first()
+    article = edit(client, article, title="Rewritten title", dek="Rewritten dek")
+    url = f"/admin/articles/article/{article.pk}/history/{original.pk}/"
+    form_page = client.get(url)
+    assert "Original title" in form_page.content.decode()
+    data = article_form_data(article, title="Original title", dek="Original dek")
+    response = client.post(url, data)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert (article.title, article.dek) == ("Original title", "Original dek")
+    assert article.version > original.field_dict["version"]
+
+
+def test_restoring_is_refused_when_someone_saved_meanwhile(client, editor):
+    article = edit(client, ArticleFactory(title="Original title"), dek="x")
+    original = Version.objects.get_for_object(article).first()
+    stale = article_form_data(article, title="Original title")
+    Article.objects.get(pk=article.pk).save()  # someone else saves
+    response = client.post(f"/admin/articles/article/{article.pk}/history/{original.pk}/", stale)
+    assert response.status_code == 200
+    assert "changed this article" in response.content.decode()
+
+
+def test_readable_text_keeps_paragraphs_and_drops_markup():
+    assert (
+        readable_text("<p>One &amp; two</p><h2>Head</h2><ul><li>Item</li></ul>")
+        == "One & two\nHead\nItem"
+    )
+
+
+def test_word_diff_marks_changes():
+    assert word_diff("a b c", "a x c") == [
+        ("equal", "a"),
+        ("delete", "b"),
+        ("insert", "x"),
+        ("equal", "c"),
+    ]

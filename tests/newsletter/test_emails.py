@@ -1,0 +1,109 @@
+import email
+import email.policy
+
+import pytest
+
+from newsletter.emails import render_roundup
+from newsletter.sending import PreparedRoundup
+from newsletter.tokens import read_unsubscribe_token
+from tests.factories import (
+    ArticleFactory,
+    ImageFactory,
+    IssueFactory,
+    RenditionFactory,
+    SubscriberFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issue():
+    image = ImageFactory(alt_text="Voters queue outside", credit="Jane Doe/Agency", source="")
+    RenditionFactory(image=image, width=640, height=400)
+    article = ArticleFactory(
+        published=True, title="Votes & vetoes", dek="What the count means.", lead_image=image
+    )
+    return IssueFactory(intro="Dear reader,\n\nA big week.", articles=[article])
+
+
+def _parsed(prepared, subscriber):
+    raw = prepared.message_for(subscriber).message().as_bytes()
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def test_html_has_inlined_css_and_a_600px_table_layout(issue):
+    _, html = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert "<style" not in html
+    assert "width: 600px" in html or "width:600px" in html
+    assert 'style="' in html and "font-family" in html
+
+
+def test_images_have_width_height_alt_and_credit(issue):
+    _, html = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert 'width="560" height="350"' in html
+    assert 'alt="Voters queue outside"' in html
+    assert "Jane Doe/Agency" in html
+    assert 'src="http://testserver/media/renditions/' in html
+
+
+def test_every_link_is_absolute(issue):
+    text, html = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert 'href="/' not in html and 'src="/' not in html
+    assert issue.items.get().article.get_absolute_url() in text
+    assert "http://testserver" + issue.items.get().article.get_absolute_url() in html
+
+
+def test_the_text_part_has_every_article_and_the_footer(issue, settings):
+    text, _ = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert "Votes & vetoes" in text  # no HTML escaping in plain text
+    assert "What the count means." in text
+    assert settings.SITE_ADDRESS in text
+    assert "http://testserver/u/" in text
+
+
+def test_the_footer_names_the_publication_and_its_address(issue, settings):
+    _, html = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert settings.SITE_NAME in html and settings.SITE_ADDRESS in html
+
+
+def test_an_unpublished_article_drops_out_of_the_email(issue):
+    article = issue.items.get().article
+    article.status = "draft"
+    article.save()
+    text, _ = render_roundup(issue, unsubscribe_url="http://testserver/u/")
+    assert article.title not in text
+
+
+def test_each_copy_carries_its_own_address_token_and_message_id(issue):
+    prepared = PreparedRoundup.for_issue(issue)
+    ann, bob = (
+        SubscriberFactory(email="ann@example.com"),
+        SubscriberFactory(email="bob@example.com"),
+    )
+    first, second = _parsed(prepared, ann), _parsed(prepared, bob)
+    assert first["To"] == "ann@example.com" and second["To"] == "bob@example.com"
+    assert first["Message-ID"] != second["Message-ID"]
+    assert first["List-Unsubscribe"] != second["List-Unsubscribe"]
+    token = first["List-Unsubscribe"].split("/newsletter/unsubscribe/")[1].split("/")[0]
+    assert read_unsubscribe_token(token) == ann
+    assert f"/newsletter/unsubscribe/{token}/" in first.get_body(("plain",)).get_content()
+    assert f"/newsletter/unsubscribe/{token}/" in first.get_body(("html",)).get_content()
+
+
+def test_a_copy_has_the_list_headers_and_both_parts(issue):
+    message = _parsed(PreparedRoundup.for_issue(issue), SubscriberFactory())
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"].endswith(">")
+    assert message["Date"] and message["From"] and message["Subject"] == issue.subject
+    assert "mailto:" in message["List-Unsubscribe"]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_non_ascii_subjects_and_text_survive_encoding():
+    article = ArticleFactory(published=True, title="Zürich — «Ça va» 東京")
+    issue = IssueFactory(subject="Café politics: Zürich", articles=[article])
+    message = _parsed(PreparedRoundup.for_issue(issue), SubscriberFactory())
+    assert message["Subject"] == "Café politics: Zürich"
+    assert "Zürich — «Ça va» 東京" in message.get_body(("plain",)).get_content()
