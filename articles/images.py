@@ -6,6 +6,7 @@ any decoding, so a decompression bomb costs nothing), and the whole file must de
 """
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -26,6 +27,17 @@ RENDITION_SAVE_OPTIONS = {
     "webp": {"format": "WEBP", "quality": 78, "method": 4},
     "jpeg": {"format": "JPEG", "quality": 82, "optimize": True, "progressive": True},
 }
+
+
+# Code or markup that a browser or a server could run if the file were ever taken for
+# something other than a picture (a "polyglot": a valid image with a page appended or
+# hidden in a comment). Each pattern is long enough that compressed pixel data cannot
+# match it by chance in practice; XMP's "<?xpacket" and "<x:xmpmeta" do not match.
+EMBEDDED_CODE = re.compile(
+    rb"<\?php|<script|<iframe|<object[\s>]|<embed[\s>]|<html[\s>]|<body[\s>]"
+    rb"|<svg[\s/>]|<!doctype\s+html|javascript:",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +66,12 @@ def check_upload(upload):
     data = upload.read()
     upload.seek(0)
     try:
-        with PILImage.open(io.BytesIO(data)) as picture:
-            kind = picture.format
-            width, height = picture.size
+        # The header alone is read here; the pixel limit is checked just below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as picture:
+                kind = picture.format
+                width, height = picture.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
             "This file is not a picture Pillow can read (whatever its name says). "
@@ -72,6 +87,13 @@ def check_upload(upload):
         )
     if width * height > settings.IMAGE_MAX_PIXELS:
         raise _too_many_pixels(width, height)
+    if EMBEDDED_CODE.search(data):
+        raise ValidationError(
+            "This file contains code or markup besides the picture, which is how hostile "
+            "files disguise themselves. Open it in an image editor, export it again and "
+            "upload the new file.",
+            code="embedded_code",
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)

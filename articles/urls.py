@@ -55,4 +55,5 @@ urlpatterns = [
     ),
     path("news-sitemap.xml", cached_page(sitemaps.news_sitemap), name="news-sitemap"),
     path("robots.txt", cached_page(views.robots_txt), name="robots-txt"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,11 +1,15 @@
 """The public site: thin views over the queries of models.py and queries.py."""
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from articles import body, queries, search, seo
 from articles.models import Article, Author, OldSlug, Section
@@ -14,6 +18,7 @@ from newsroom.ratelimit import ratelimit
 
 PER_PAGE = 20
 SEARCH_PER_PAGE = 20
+FAVICON_MAX_AGE = 24 * 60 * 60
 
 
 class ListingMixin:
@@ -69,7 +74,14 @@ class TagView(ListingMixin, TemplateView):
 
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(tags=self.tag)
+        # A membership test rather than a join: PostgreSQL walks the publish-order
+        # index and stops after one page instead of sorting every tagged article.
+        tagged = TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article),
+            object_id=OuterRef("pk"),
+            tag=self.tag,
+        )
+        return super().get_queryset().filter(Exists(tagged))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -169,3 +181,10 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def favicon(request):
+    """Browsers and crawlers ask for /favicon.ico whatever the page links to."""
+    response = HttpResponseRedirect(static("favicon.ico"))
+    patch_cache_control(response, public=True, max_age=FAVICON_MAX_AGE)
+    return response

@@ -3,6 +3,7 @@ import datetime
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import Lower, TruncWeek
+from django.db.models.lookups import Exact, StartsWith
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +29,18 @@ class SubscriberQuerySet(models.QuerySet):
 
     def with_email(self, email):
         return self.filter(email__iexact=normalize_email(email))
+
+    def search_email(self, term):
+        """The whole address when the term has an "@", else addresses starting with it.
+
+        Case-insensitive, and written as LOWER(email) = … / LIKE '…%' so that PostgreSQL
+        answers from the unique index or the prefix index (migration 0003) instead of
+        scanning every row for a substring.
+        """
+        term = (term or "").strip()
+        if "@" in term:
+            return self.filter(Exact(Lower("email"), normalize_email(term).lower()))
+        return self.filter(StartsWith(Lower("email"), term.lower()))
 
     def stale_pending(self, *, days, now=None):
         """Pending subscribers who never confirmed within `days`: they are purged."""
@@ -110,6 +123,19 @@ class Subscriber(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-signed_up_at"], name="subscriber_status_idx"),
+            # The admin list's order and the weekly chart's sign-up range.
+            models.Index(fields=["-signed_up_at", "-id"], name="subscriber_signed_up_idx"),
+            # The chart's confirmations and unsubscribes: most rows have none, so partial.
+            models.Index(
+                fields=["confirmed_at"],
+                name="subscriber_confirmed_idx",
+                condition=Q(confirmed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["unsubscribed_at"],
+                name="subscriber_unsubscribed_idx",
+                condition=Q(unsubscribed_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

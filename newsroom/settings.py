@@ -102,6 +102,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.read_cache(ENV)}
 CACHE_PAGE_SECONDS = env.read_int(ENV, "CACHE_PAGE_SECONDS", 300)
+# How long a worker trusts the page-cache generation it last read (articles/cache.py).
+# Tests change the generation behind the worker's back, so they always re-read it.
+PAGE_STATE_MEMO_SECONDS = 0.0 if TESTING else 1.0
 
 TASKS = {
     "default": {

@@ -1,8 +1,12 @@
 from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
+from articles.cache import current_state
 from articles.models import Section
 
 register = template.Library()
@@ -10,6 +14,7 @@ register = template.Library()
 TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
 ARTICLE_LEAD_SIZES = "(min-width: 50rem) 42rem, 100vw"
+TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
 
 
 @register.simple_tag
@@ -27,7 +32,7 @@ def picture(image, sizes="100vw", lazy=True, priority=False, alt=None):
 
 @register.simple_tag
 def image_with_credit(
-    image, caption=None, sizes="100vw", lazy=True, priority=False, label="Credit", css_class="image"
+    image, caption=None, sizes="100vw", lazy=True, priority=False, label="Photo", css_class="image"
 ):
     """The picture, its caption and its credit as visible text."""
     return body.figure(
@@ -80,3 +85,37 @@ def body_paragraphs(html, limit=None):
 def iso(value):
     """An ISO 8601 time to the second, as HTML's <time datetime> accepts it."""
     return value.isoformat(timespec="seconds") if value else ""
+
+
+@register.simple_tag
+def rendered_teasers(articles, *, lead_first=False, page_number=1):
+    """The teaser cards of a listing as HTML, each kept in the cache between pages.
+
+    A card shows its article, bylines, section and images: the article's own changes
+    move `modified_at`, and any other content change starts a new page-cache generation,
+    so a kept card is never out of date. One read and at most one write per listing.
+    """
+    articles = list(articles)
+    generation = current_state()["generation"]
+    keys = [
+        TEASER_KEY.format(
+            generation=generation,
+            pk=article.pk,
+            modified=article.modified_at.timestamp(),
+            lead=int(bool(lead_first and index == 0 and page_number == 1)),
+        )
+        for index, article in enumerate(articles)
+    ]
+    kept = cache.get_many(keys)
+    rendered = {}
+    cards = []
+    for index, (key, article) in enumerate(zip(keys, articles, strict=True)):
+        html = kept.get(key)
+        if html is None:
+            lead = bool(lead_first and index == 0 and page_number == 1)
+            html = render_to_string("includes/teaser.html", {"article": article, "lead": lead})
+            rendered[key] = html
+        cards.append(mark_safe(html))
+    if rendered:
+        cache.set_many(rendered, timeout=settings.CACHE_PAGE_SECONDS)
+    return cards

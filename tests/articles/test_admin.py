@@ -12,6 +12,7 @@ from tests.articles.admin_helpers import article_form_data, change_url
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
+    ContributorFactory,
     EditorFactory,
     ImageFactory,
     SectionFactory,
@@ -69,6 +70,58 @@ def test_changelist_searches_author_names(editor_client):
     ArticleFactory(title="Not this one")
     page = editor_client.get(CHANGELIST, {"q": "Haddad"}).content.decode()
     assert "Found by author" in page and "Not this one" not in page
+
+
+def test_changelist_search_finds_a_word_only_in_the_body(editor_client):
+    ArticleFactory(title="Border talks", dek="Envoys meet", body="<p>Held in Tskhinvali.</p>")
+    ArticleFactory(title="Not this one", dek="Elsewhere", body="<p>Nothing here.</p>")
+    page = editor_client.get(CHANGELIST, {"q": "Tskhinvali"}).content.decode()
+    assert "Border talks" in page and "Not this one" not in page
+
+
+def test_changelist_search_matches_words_split_between_title_and_body(editor_client):
+    ArticleFactory(title="Harbour reopens", body="<p>Ships return to Poti.</p>")
+    ArticleFactory(title="Harbour closed", body="<p>Storm over Batumi.</p>")
+    page = editor_client.get(CHANGELIST, {"q": "harbour Poti"}).content.decode()
+    assert "Harbour reopens" in page and "Harbour closed" not in page
+
+
+def test_changelist_search_keeps_a_contributor_to_their_own_articles(client):
+    contributor = ContributorFactory()
+    ArticleFactory(title="Mine", body="<p>About Zugdidi.</p>", created_by=contributor)
+    ArticleFactory(title="Someone else's", body="<p>Also Zugdidi.</p>")
+    client.force_login(contributor)
+    page = client.get(CHANGELIST, {"q": "Zugdidi"}).content.decode()
+    assert "Mine" in page and "Someone else" not in page
+
+
+def test_changelist_filters_by_publish_date_without_a_date_hierarchy(editor_client):
+    ArticleFactory(published=True, title="This week")
+    old = ArticleFactory(published=True, title="Last year's")
+    Article.objects.filter(pk=old.pk).update(publish_at=timezone.now() - timedelta(days=400))
+    since = (timezone.now() - timedelta(days=7)).isoformat()
+    response = editor_client.get(CHANGELIST, {"publish_at__gte": since})
+    assert response.context["cl"].date_hierarchy is None
+    page = response.content.decode()
+    assert "This week" in page and "Last year&#x27;s" not in page
+
+
+@pytest.mark.parametrize("term", ["the", "'; DROP TABLE x; --", "!!! && || :*", "a\x00b"])
+def test_changelist_search_with_odd_terms_answers_normally(editor_client, term):
+    ArticleFactory(title="Still here")
+    assert editor_client.get(CHANGELIST, {"q": term}).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_changelist_search_reads_bodies_through_the_index_not_like(
+    editor_client, django_assert_max_num_queries
+):
+    ArticleFactory(title="Found", body="<p>Refugees return.</p>")
+    with django_assert_max_num_queries(20) as captured:
+        page = editor_client.get(CHANGELIST, {"q": "refugee"}).content.decode()
+    assert "Found" in page  # word forms: the full-text match stems "refugees"
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "search_vector" in sql and '"body"::text) LIKE' not in sql
 
 
 def test_changelist_filters_by_status_and_author(editor_client):

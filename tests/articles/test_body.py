@@ -58,7 +58,7 @@ def test_credit_is_visible_text_not_a_tooltip():
     rendered = body.render_body(
         f'<figure data-image-id="{image.pk}"></figure>', body.load_images([image.pk])
     )
-    assert '<span class="credit">Credit: Rainer Lesniewski via shutterstock.com</span>' in rendered
+    assert '<span class="credit">Photo: Rainer Lesniewski via shutterstock.com</span>' in rendered
 
 
 def test_alt_text_is_escaped():

@@ -133,3 +133,38 @@ def test_pages_differ_by_query_string(client):
     ArticleFactory.create_batch(21, published=True)
     client.get("/")
     assert client.get("/?page=2")["X-Page-Cache"] == "miss"
+
+
+def test_a_worker_trusts_the_generation_it_read_for_the_memo_time(settings):
+    settings.PAGE_STATE_MEMO_SECONDS = 60
+    remembered = cache.current_state()
+    django_cache.set(cache.STATE_KEY, remembered | {"generation": 1}, timeout=None)
+    assert cache.current_state()["generation"] == remembered["generation"]
+
+
+def test_the_generation_is_read_again_once_the_memo_time_is_over(settings):
+    settings.PAGE_STATE_MEMO_SECONDS = 60
+    cache.current_state()
+    settings.PAGE_STATE_MEMO_SECONDS = 0
+    django_cache.set(cache.STATE_KEY, cache.current_state() | {"generation": 1}, timeout=None)
+    assert cache.current_state()["generation"] == 1
+
+
+def test_an_invalidation_in_this_worker_is_seen_at_once_despite_the_memo(client, settings):
+    settings.PAGE_STATE_MEMO_SECONDS = 60
+    ArticleFactory(published=True, title="First story")
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    ArticleFactory(published=True, title="Second story")
+    cache.invalidate()
+    response = client.get("/")
+    assert response["X-Page-Cache"] == "miss" and "Second story" in response.content.decode()
+
+
+def test_a_cache_hit_replays_the_stored_headers_and_etag(client):
+    ArticleFactory(published=True)
+    miss = client.get("/")
+    hit = client.get("/")
+    assert hit["X-Page-Cache"] == "hit"
+    assert hit["ETag"] == miss["ETag"] and hit["Content-Type"] == miss["Content-Type"]
+    assert hit["Cache-Control"] == miss["Cache-Control"]
+    assert hit.content == miss.content

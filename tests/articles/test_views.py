@@ -141,6 +141,22 @@ def test_related_articles_prefer_shared_tags_then_section(client):
     assert "Draft in section" not in related
 
 
+def test_related_articles_skip_unpublished_tag_matches_and_fill_from_section(client):
+    section = SectionFactory()
+    article = ArticleFactory(published=True, section=section)
+    article.tags.add("sahel")
+    ArticleFactory(section=section, title="Draft sharing the tag").tags.add("sahel")
+    shared = ArticleFactory(published=True, title="Public sharing the tag")
+    shared.tags.add("sahel")
+    for number in range(4):
+        ArticleFactory(published=True, section=section, title=f"Section story {number}")
+    page = html_of(client.get(article.get_absolute_url()))
+    related = page[page.index('id="related-heading"') :]
+    assert "Draft sharing the tag" not in related
+    assert related.index("Public sharing the tag") < related.index("Section story")
+    assert related.count('class="teaser teaser--small"') == 4
+
+
 def test_article_page_has_latest_rail_share_links_and_newsletter_box(client):
     ArticleFactory(published=True, title="Another fresh story")
     article = ArticleFactory(published=True)
@@ -261,6 +277,25 @@ def test_tag_page_lists_tagged_articles(client):
     assert "Tagged story" in page and "Untagged story" not in page
 
 
+def test_tag_page_hides_unpublished_articles_and_other_tags(client):
+    ArticleFactory(title="Draft tagged story").tags.add("Turkey")
+    ArticleFactory(published=True, title="Other tag story").tags.add("Greece")
+    page = html_of(client.get("/tag/turkey/"))
+    assert "Draft tagged story" not in page and "Other tag story" not in page
+
+
+def test_favicon_ico_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("favicon.ico")
+    assert "max-age=86400" in response["Cache-Control"]
+
+
+def test_pages_link_an_icon(client):
+    page = html_of(client.get("/"))
+    assert 'rel="icon"' in page and "favicon.svg" in page
+
+
 def test_corrections_page_lists_corrections_with_links(client):
     note = NoteFactory(text="The vote was on Tuesday.")
     NoteFactory(kind="update", text="An update, not a correction.")
@@ -326,3 +361,22 @@ def test_staff_can_preview_a_draft(client):
     response = client.get(f"/preview/{article.pk}/")
     assert response.status_code == 200
     assert "Unpublished scoop" in html_of(response) and "Preview" in html_of(response)
+
+
+def test_listing_cards_are_kept_and_reused_between_listings(client):
+    article = ArticleFactory(published=True, title="Kept card")
+    client.cookies["sessionid"] = "bypass-the-page-cache"
+    first = html_of(client.get("/"))
+    section_page = html_of(client.get(article.section.get_absolute_url()))
+    assert "Kept card" in first and "Kept card" in section_page
+    assert "lead-story" in first and "lead-story" not in section_page
+
+
+def test_a_changed_article_gets_a_fresh_card(client):
+    article = ArticleFactory(published=True, title="Old headline")
+    client.cookies["sessionid"] = "bypass-the-page-cache"
+    assert "Old headline" in html_of(client.get("/"))
+    article.title = "New headline"
+    article.save()
+    page = html_of(client.get("/"))
+    assert "New headline" in page and "Old headline" not in page

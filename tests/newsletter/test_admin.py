@@ -125,6 +125,48 @@ def test_the_subscriber_list_filters_by_status_and_searches(client, editor):
     assert list(filtered.context["cl"].result_list) == [Subscriber.objects.get(status="pending")]
 
 
+def test_the_subscriber_list_has_no_date_hierarchy_but_a_signed_up_filter(client, editor):
+    SubscriberFactory()
+    response = client.get("/admin/newsletter/subscriber/")
+    assert response.context["cl"].date_hierarchy is None
+    assert "signed_up_at__gte" in response.text
+
+
+def test_the_subscriber_counts_are_cached_for_a_minute(
+    client, editor, django_assert_max_num_queries
+):
+    SubscriberFactory.create_batch(2)
+    client.get("/admin/newsletter/subscriber/")
+    SubscriberFactory(status="pending")
+    with django_assert_max_num_queries(6):  # session, user, page, count: no stats queries
+        response = client.get("/admin/newsletter/subscriber/")
+    counts = {row["value"]: row["count"] for row in response.context["status_counts"]}
+    assert counts["active"] == 2 and counts["pending"] == 0
+    assert len(response.context["cl"].result_list) == 3  # the list itself is live
+
+
+def test_subscriber_search_matches_the_start_of_an_address_in_any_case(client, editor):
+    SubscriberFactory(email="Amira.Abbasi@example.com")
+    SubscriberFactory(email="samira@example.com")
+    response = client.get("/admin/newsletter/subscriber/?q=amira")
+    assert [s.email for s in response.context["cl"].result_list] == ["Amira.Abbasi@example.com"]
+
+
+def test_subscriber_search_with_an_at_sign_is_an_exact_match(client, editor):
+    SubscriberFactory(email="ann@example.com")
+    SubscriberFactory(email="ann@example.com.au")
+    response = client.get("/admin/newsletter/subscriber/?q=ANN@Example.com")
+    assert [s.email for s in response.context["cl"].result_list] == ["ann@example.com"]
+
+
+def test_subscriber_search_treats_like_wildcards_literally(client, editor):
+    SubscriberFactory(email="a_b@example.com")
+    SubscriberFactory(email="axb@example.com")
+    response = client.get("/admin/newsletter/subscriber/?q=a_b")
+    assert [s.email for s in response.context["cl"].result_list] == ["a_b@example.com"]
+    assert list(client.get("/admin/newsletter/subscriber/?q=%25").context["cl"].result_list) == []
+
+
 def test_csv_export_follows_the_current_filter(client, editor):
     SubscriberFactory(email="a@example.com")
     SubscriberFactory(email="p@example.com", status="pending")

@@ -101,6 +101,18 @@ def test_a_copy_has_the_list_headers_and_both_parts(issue):
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
 
 
+def test_the_unsubscribe_header_carries_its_links_unencoded(issue):
+    """RFC 2369: mail clients read the URIs from the raw header; encoded words hide them."""
+    raw = PreparedRoundup.for_issue(issue).message_for(SubscriberFactory()).message().as_bytes()
+    lines = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    at = next(i for i, row in enumerate(lines) if row.startswith(b"List-Unsubscribe: "))
+    first, second = lines[at], lines[at + 1]
+    assert first.startswith(b"List-Unsubscribe: <http://testserver/newsletter/unsubscribe/")
+    assert first.endswith(b"/>,") and second.startswith(b" <mailto:") and second.endswith(b">")
+    assert b"=?" not in first + second
+    assert all(len(row) <= 998 for row in lines)
+
+
 def test_non_ascii_subjects_and_text_survive_encoding():
     article = ArticleFactory(published=True, title="Zürich — «Ça va» 東京")
     issue = IssueFactory(subject="Café politics: Zürich", articles=[article])

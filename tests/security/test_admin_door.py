@@ -137,6 +137,17 @@ def test_a_forged_forwarded_header_is_ignored_without_a_proxy(rf, settings):
     assert client_ip(request) == "198.51.100.4"
 
 
+def test_an_unknown_client_address_is_none_and_does_not_break_a_forced_login(client, settings):
+    """force_login() then requests from no real address ("unknown" from a proxy): axes
+    must store no address rather than fail on the GenericIPAddressField (issue 8)."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    admin = StaffFactory(username="chief", is_superuser=True)
+    client.force_login(admin)
+    response = client.get("/admin/", REMOTE_ADDR="unknown", HTTP_X_FORWARDED_FOR="unknown")
+    assert response.status_code == 200
+    assert client_ip(response.wsgi_request) is None
+
+
 @pytest.mark.parametrize(
     "password",
     ["short1", "password123", "12345678901234", "editor2026"],
