@@ -85,18 +85,23 @@ def confirm(request, token):
     except TokenExpired as expired:
         return _expired(request, expired.subscriber_id)
     except TokenInvalid:
-        return render(
-            request,
-            "newsletter/subscriber_link_invalid.html",
-            {"signup_form": SignupForm()},
-            status=400,
-        )
+        return _invalid_link(request)
     if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/subscriber_confirmed.html", {"already": True})
     if request.method == "POST":
         services.confirm_subscription(subscriber=subscriber, ip=ratelimit.client_ip(request))
         return render(request, "newsletter/subscriber_confirmed.html")
     return render(request, "newsletter/subscriber_confirm.html")
+
+
+def _invalid_link(request):
+    """A tampered or truncated link: say so and offer the signup form, never a 500."""
+    return render(
+        request,
+        "newsletter/subscriber_link_invalid.html",
+        {"signup_form": SignupForm()},
+        status=400,
+    )
 
 
 def _expired(request, subscriber_id):
@@ -127,12 +132,7 @@ def unsubscribe(request, token):
     try:
         subscriber = read_unsubscribe_token(token)
     except TokenInvalid:
-        return render(
-            request,
-            "newsletter/subscriber_link_invalid.html",
-            {"signup_form": SignupForm()},
-            status=400,
-        )
+        return _invalid_link(request)
     if request.method != "POST":
         return render(request, "newsletter/subscriber_unsubscribe.html", {"subscriber": subscriber})
     action = request.POST.get("action", "unsubscribe")

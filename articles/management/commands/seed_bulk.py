@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from articles.cache import invalidate as invalidate_page_cache
 from articles.images import RENDITION_SAVE_OPTIONS, rendition_widths
+from articles.management import demo_content
 from articles.models import Article, Author, Byline, Image, Note, Rendition, Section
 from articles.richtext import sanitize_html
 from articles.text import make_slug
@@ -38,15 +39,6 @@ from newsletter.models import Subscriber
 
 BULK_USERNAME = "seed-bulk"
 SUBSCRIBER_SOURCE = "import: seed_bulk"
-DEFAULT_SECTIONS = [
-    "Asia-Pacific",
-    "Middle East",
-    "Global Crises",
-    "Media",
-    "Europe",
-    "Americas",
-    "Briefs",
-]
 # Newest bulk article; article n is about 50 minutes older than article n - 1, so
 # 100,000 articles span roughly nine and a half years.
 ANCHOR = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)
@@ -140,8 +132,13 @@ class Command(BaseCommand):
                 insert_rows(
                     Section,
                     [
-                        {"name": name, "slug": make_slug(name), "position": position}
-                        for position, name in enumerate(DEFAULT_SECTIONS)
+                        {
+                            "name": name,
+                            "slug": slug,
+                            "description": description,
+                            "position": position,
+                        }
+                        for position, (name, slug, description) in enumerate(demo_content.SECTIONS)
                     ],
                 )
             sections = list(Section.objects.order_by("position", "pk"))
