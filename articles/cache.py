@@ -9,23 +9,37 @@ moment starts a new generation, so a scheduled story appears on time with no job
 Pages also carry `Cache-Control` (with `s-maxage` and `stale-while-revalidate` for a
 CDN), an `ETag` and `Last-Modified`, and answer a conditional GET with 304.
 Staff, and anyone who sends a session cookie, bypass the cache entirely.
+
+Two halves: the `cached_page` view decorator decides which pages may be kept (it
+renders them and marks them `X-Page-Cache: miss`); `PageCacheMiddleware`, near the top
+of the middleware stack, keeps what the decorator marked and serves it. A hit therefore
+skips sessions, CSRF, authentication, messages, URL resolution and gzip: the page is
+kept as it left the stack below, already compressed for readers who accept gzip (one
+copy per encoding). Each worker also keeps the pages it served most recently in its
+own memory under the same generation, so a hot page costs no cache round trip.
 """
 
 import hashlib
+import logging
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import partial, wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+logger = logging.getLogger(__name__)
+
 STATE_KEY = "pages:state"
-PAGE_KEY = "pages:{generation}:{method}:{path}"
+PAGE_KEY = "pages:{generation}:{encoding}:{path}"
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 BROWSER_MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 60
@@ -99,6 +113,79 @@ def bypasses_cache(request):
     return bool(user is not None and user.is_authenticated)
 
 
+def page_key(request, state):
+    encoding = (
+        "gzip"
+        if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        else "identity"
+    )
+    return PAGE_KEY.format(
+        generation=state["generation"],
+        encoding=encoding,
+        path=hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest(),
+    )
+
+
+class LocalPages:
+    """The pages this worker served most recently, for the current generation only.
+
+    Bounded by bytes (PAGE_CACHE_LOCAL_BYTES), least recently used first out. Entries
+    never outlive the shared cache's timeout, and a new generation empties it, so it is
+    never staler than the generation memo already allows.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._generation = None
+        self._pages = OrderedDict()  # key -> (expires at, size, frozen)
+        self._bytes = 0
+
+    def clear(self):
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def get(self, key, generation):
+        with self._lock:
+            if generation != self._generation:
+                self._generation = generation
+                self._pages.clear()
+                self._bytes = 0
+                return None
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self._pages.move_to_end(key)
+            return entry[2]
+
+    def put(self, key, generation, frozen):
+        size = len(frozen[0])
+        budget = settings.PAGE_CACHE_LOCAL_BYTES
+        if size > budget // 4:
+            return
+        expires = time.monotonic() + settings.CACHE_PAGE_SECONDS
+        with self._lock:
+            if generation != self._generation:
+                self._generation = generation
+                self._pages.clear()
+                self._bytes = 0
+            if key in self._pages:
+                self._drop(key)
+            self._pages[key] = (expires, size, frozen)
+            self._bytes += size
+            while self._bytes > budget:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key):
+        self._bytes -= self._pages.pop(key)[1]
+
+
+local_pages = LocalPages()
+
+
 def _public_headers(response, state):
     patch_cache_control(
         response,
@@ -117,6 +204,7 @@ def _storable(response):
     # A page that sets a cookie belongs to one reader: never share it.
     return (
         response.status_code == 200
+        and response.get("X-Page-Cache") == "miss"
         and not response.streaming
         and not response.cookies
         and "private" not in response.get("Cache-Control", "")
@@ -125,7 +213,10 @@ def _storable(response):
 
 def _freeze(response):
     """One pre-serialised value: the body, the status and the headers (ETag included)."""
-    return (response.content, response.status_code, tuple(response.headers.items()))
+    headers = tuple(
+        (name, value) for name, value in response.headers.items() if name != "X-Page-Cache"
+    )
+    return (response.content, response.status_code, headers)
 
 
 def _thaw(frozen):
@@ -135,8 +226,58 @@ def _thaw(frozen):
     return response
 
 
+def _conditional(request, response, state):
+    return get_conditional_response(
+        request,
+        etag=response.get("ETag"),
+        last_modified=state["changed_at"],
+        response=response,
+    )
+
+
+class PageCacheMiddleware:
+    """Serve and keep the pages `cached_page` marked, above the rest of the stack.
+
+    Place it after SecurityMiddleware (an http request to an https site must still be
+    redirected) and WhiteNoise (static files never ask the cache), before GZipMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return self.get_response(request)
+        try:
+            state = current_state()
+            key = page_key(request, state)
+            frozen = local_pages.get(key, state["generation"])
+            if frozen is None:
+                frozen = cache.get(key)
+                if frozen is not None:
+                    local_pages.put(key, state["generation"], frozen)
+        except (OperationalError, InterfaceError):
+            # A new generation needs the database. Let the stack below answer: it
+            # serves the page's stale copy or the 503 page.
+            return self.get_response(request)
+        except Exception:
+            # The cache is down: pages that do not need it (/healthz) still answer.
+            logger.warning("page cache unavailable", exc_info=True)
+            return self.get_response(request)
+        if frozen is not None:
+            return _conditional(request, _thaw(frozen), state)
+
+        request.page_cache_state = state
+        response = self.get_response(request)
+        if _storable(response):
+            frozen = _freeze(response)
+            cache.set(key, frozen, timeout=settings.CACHE_PAGE_SECONDS)
+            local_pages.put(key, state["generation"], frozen)
+        return response
+
+
 def cached_page(view=None, *, store=True):
-    """Serve `view` from the page cache to anonymous GET and HEAD requests.
+    """Let PageCacheMiddleware serve `view` to anonymous GET and HEAD requests.
 
     With `store=False` (search: endless distinct URLs) pages get the same headers and
     validators but are not kept server-side.
@@ -151,31 +292,20 @@ def cached_page(view=None, *, store=True):
             patch_cache_control(response, private=True, no_cache=True)
             return response
 
-        state = current_state()
-        key = PAGE_KEY.format(
-            generation=state["generation"],
-            method="GET",
-            path=hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest(),
-        )
-        frozen = cache.get(key) if store else None
-        if frozen is not None:
-            response = _thaw(frozen)
-        else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            if not _storable(response):
-                return response
-            _public_headers(response, state)
-            if store:
-                cache.set(key, _freeze(response), timeout=settings.CACHE_PAGE_SECONDS)
-                response["X-Page-Cache"] = "miss"
-        conditional = get_conditional_response(
-            request,
-            etag=response.get("ETag"),
-            last_modified=state["changed_at"],
-            response=response,
-        )
-        return conditional
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        if (
+            response.status_code != 200
+            or response.streaming
+            or response.cookies
+            or "private" in response.get("Cache-Control", "")
+        ):
+            return response
+        state = getattr(request, "page_cache_state", None) or current_state()
+        _public_headers(response, state)
+        if store:
+            response["X-Page-Cache"] = "miss"
+        return _conditional(request, response, state)
 
     return wrapper

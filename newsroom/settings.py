@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "newsroom.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above everything a cached page does not need (sessions, CSRF, auth, gzip).
+    "articles.cache.PageCacheMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,8 @@ CACHE_PAGE_SECONDS = env.read_int(ENV, "CACHE_PAGE_SECONDS", 300)
 # How long a worker trusts the page-cache generation it last read (articles/cache.py).
 # Tests change the generation behind the worker's back, so they always re-read it.
 PAGE_STATE_MEMO_SECONDS = 0.0 if TESTING else 1.0
+# Each worker keeps its most recently served pages in memory too (articles/cache.py).
+PAGE_CACHE_LOCAL_BYTES = env.read_int(ENV, "PAGE_CACHE_LOCAL_BYTES", 32 * 1024 * 1024)
 
 TASKS = {
     "default": {

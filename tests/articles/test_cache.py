@@ -1,8 +1,13 @@
+import gzip
 import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache as django_cache
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.utils import timezone
 
 from articles import cache
@@ -168,3 +173,93 @@ def test_a_cache_hit_replays_the_stored_headers_and_etag(client):
     assert hit["ETag"] == miss["ETag"] and hit["Content-Type"] == miss["Content-Type"]
     assert hit["Cache-Control"] == miss["Cache-Control"]
     assert hit.content == miss.content
+
+
+def test_readers_who_accept_gzip_get_the_page_compressed_once_and_kept_so(client):
+    ArticleFactory(published=True, title="A story worth compressing")
+    first = client.get("/", headers={"accept-encoding": "gzip"})
+    hit = client.get("/", headers={"accept-encoding": "gzip"})
+    assert (first["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert hit["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in hit["Vary"]
+    assert hit.content == first.content
+    assert "A story worth compressing" in gzip.decompress(hit.content).decode()
+
+
+def test_plain_and_gzip_readers_get_separate_copies(client):
+    ArticleFactory(published=True)
+    client.get("/", headers={"accept-encoding": "gzip"})
+    plain = client.get("/")
+    assert plain["X-Page-Cache"] == "miss"
+    assert not plain.has_header("Content-Encoding")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_hit_skips_the_middleware_below_the_page_cache(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    with mock.patch(
+        "django.contrib.sessions.middleware.SessionMiddleware.process_request"
+    ) as sessions:
+        assert client.get("/")["X-Page-Cache"] == "hit"
+    sessions.assert_not_called()
+
+
+def test_a_hit_keeps_the_headers_the_middleware_below_added(client):
+    ArticleFactory(published=True)
+    miss = client.get("/")
+    hit = client.get("/")
+    for header in ("X-Frame-Options", "Content-Security-Policy", "Vary", "Content-Length"):
+        assert hit.get(header) == miss.get(header), header
+
+
+def test_a_worker_serves_a_hot_page_from_its_own_memory(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    key = cache.page_key(RequestFactory().get("/"), cache.current_state())
+    assert django_cache.get(key) is not None
+    django_cache.delete(key)  # gone from the shared cache, still in this worker
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_new_generation_empties_the_workers_memory(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    cache.invalidate()
+    assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_a_page_whose_response_sets_a_cookie_is_never_kept(client):
+    ArticleFactory(published=True)
+
+    def set_cookie(request):
+        response = HttpResponse("<p>for one reader</p>" * 20)
+        response.set_cookie("greeting", "hello")
+        return response
+
+    view = cache.cached_page(set_cookie)
+    middleware = cache.PageCacheMiddleware(view)
+    request = RequestFactory().get("/cookie/")
+    request.COOKIES = {}
+    request.user = AnonymousUser()
+    middleware(request)
+    assert middleware(request).get("X-Page-Cache") != "hit"
+
+
+def test_the_workers_memory_keeps_to_its_byte_budget(settings):
+    settings.PAGE_CACHE_LOCAL_BYTES = 1000
+    pages = cache.LocalPages()
+    for number in range(10):
+        pages.put(f"page-{number}", 1, (b"x" * 200, 200, ()))
+    assert pages.get("page-0", 1) is None
+    assert pages.get("page-9", 1) is not None
+    assert pages._bytes <= 1000
+    pages.put("too-big", 1, (b"x" * 600, 200, ()))
+    assert pages.get("too-big", 1) is None
+
+
+def test_the_workers_memory_forgets_pages_after_the_cache_timeout(settings):
+    settings.CACHE_PAGE_SECONDS = 0
+    pages = cache.LocalPages()
+    pages.put("page", 1, (b"x", 200, ()))
+    assert pages.get("page", 1) is None
