@@ -96,6 +96,24 @@ def current_state():
     return state
 
 
+_generation_memo = {}
+
+
+def per_generation(name, compute):
+    """`compute()`, kept in this worker until the page-cache generation changes.
+
+    For small values every page shows (the section navigation): any content change
+    starts a new generation, so the kept value is exactly as fresh as a cached page.
+    """
+    generation = current_state()["generation"]
+    kept = _generation_memo.get(name)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    value = compute()
+    _generation_memo[name] = (generation, value)
+    return value
+
+
 def invalidate():
     """Start a new generation: every cached page is rebuilt on its next request."""
     _new_state()
@@ -279,7 +297,7 @@ class PageCacheMiddleware:
 def cached_page(view=None, *, store=True):
     """Let PageCacheMiddleware serve `view` to anonymous GET and HEAD requests.
 
-    With `store=False` (search: endless distinct URLs) pages get the same headers and
+    With `store=False` pages get the same headers and
     validators but are not kept server-side.
     """
     if view is None:

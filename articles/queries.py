@@ -11,8 +11,19 @@ from taggit.models import TaggedItem
 from articles.models import Article, Byline, Note
 
 
-def article_for_page(slug):
-    """The public article with `slug` and what its page shows, in four queries."""
+def public_article_by_slug(slug):
+    """Just enough of the public article with `slug` to check its address and find its
+    page's kept parts (articles/page_parts.py): one narrow query."""
+    return (
+        Article.objects.published()
+        .only("pk", "slug", "publish_at", "modified_at")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def article_for_page(*, pk):
+    """The public article `pk` and what its page shows, in four queries."""
     return (
         Article.objects.published()
         .select_related("section")
@@ -23,7 +34,7 @@ def article_for_page(slug):
             "tags",
             "notes",
         )
-        .filter(slug=slug)
+        .filter(pk=pk)
         .first()
     )
 

@@ -17,6 +17,7 @@ from django.contrib.postgres.search import (
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import Expression, RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -29,11 +30,18 @@ SEARCH_VECTOR_SQL = (
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(dek, '')), 'B') || "
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(body, '')), 'C')"
 )
+# Ranking reads each candidate's stored vector; a common word matches thousands of
+# articles. Ranked: the newest RANKED_MATCHES matches and the newest RANKED_MATCHES
+# whose title matches (an old story with the words in its headline still comes first).
+RANKED_MATCHES = 300
 # ts_rank_cd weights of D, C (body), B (dek), A (title): see _postgres_search().
 RANK_WEIGHTS = [0.0001, 0.0001, 0.03, 1.0]
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
+# ts_headline's cost grows with the text it reads: snippets come from the dek and the
+# start of the body (about 1,200 words), where a story's subject is named.
+SNIPPET_SOURCE_CHARS = 8000
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
@@ -84,6 +92,15 @@ class StoredVector(Expression):
         return f"{quote(self.alias)}.{quote('search_vector')}", []
 
 
+class TitleVector(StoredVector):
+    """to_tsvector(title) as the title's GIN expression index (migration 0006) has it."""
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        column = f"{quote(self.alias)}.{quote('title')}"
+        return f"to_tsvector('{SEARCH_CONFIG}'::regconfig, COALESCE({column}, ''))", []
+
+
 def search_vector():
     """The stored, weighted tsvector column that the GIN index of migration 0005 covers."""
     return StoredVector()
@@ -119,20 +136,40 @@ def _postgres_search(query, queryset):
     title above dek above body: a cover counts its weight, and since a tsvector keeps
     at most 256 positions per word, no body can outweigh one match in a dek, and only
     a dek repeating the words dozens of times would outweigh one in a title. Within
-    a tier, more and closer matches rank first.
+    a tier, more and closer matches rank first. Only the candidates are ranked (see
+    RANKED_MATCHES), which keeps a search for a common word as fast as a rare one.
     """
     ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     rank = SearchRank(search_vector(), ts_query, weights=RANK_WEIGHTS, cover_density=True)
     headline_sql = (
         "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
-        "left(regexp_replace(coalesce(body, ''), '<[^>]+>', ' ', 'g'), 20000), "
+        f"left(regexp_replace(left(coalesce(body, ''), {SNIPPET_SOURCE_CHARS}), '<[^>]+>', ' ', 'g'), "
+        f"{SNIPPET_SOURCE_CHARS}), "
         "websearch_to_tsquery(%s::regconfig, %s), %s)"
     )
     options = (
         f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
     )
+    # Newest by an expression, not the bare column: ordered by the column, PostgreSQL
+    # walks the publish-date index and tests each row's vector (reading it from TOAST)
+    # until it has enough; this way it collects the matches from the GIN index, then
+    # sorts just their dates. Public articles always have a publish time.
+    newest_first = Coalesce("publish_at", "created_at").desc()
+    newest = matching(query, queryset).order_by(newest_first, "-pk").values("pk")
+    titled = (
+        queryset.annotate(title_vector=TitleVector())
+        .filter(title_vector=ts_query)
+        .order_by(newest_first, "-pk")
+        .values("pk")
+    )
+    candidates = (
+        Article.objects.filter(pk__in=newest[:RANKED_MATCHES])
+        .values("pk")
+        .union(Article.objects.filter(pk__in=titled[:RANKED_MATCHES]).values("pk"), all=True)
+    )
     return (
-        matching(query, queryset)
+        queryset.filter(pk__in=candidates)
+        .annotate(search=search_vector())
         .annotate(
             rank=rank,
             raw_snippet=RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options]),

@@ -43,7 +43,7 @@ urlpatterns = [
     path("author/<slug:slug>/", cached_page(views.AuthorView.as_view()), name="author-detail"),
     path("author/<slug:slug>/feed/", cached_page(feeds.AuthorFeed()), name="author-feed"),
     path("tag/<slug:slug>/", cached_page(views.TagView.as_view()), name="tag-detail"),
-    path("search/", cached_page(views.search_view, store=False), name="search"),
+    path("search/", cached_page(views.search_view), name="search"),
     path("corrections/", cached_page(views.corrections), name="corrections"),
     path("feed/", cached_page(feeds.LatestFeed()), name="feed"),
     path("feed/atom/", cached_page(feeds.LatestAtomFeed()), name="feed-atom"),

@@ -11,7 +11,7 @@ from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
-from articles import body, queries, search, seo
+from articles import body, page_parts, queries, search, seo
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
 from newsroom.ratelimit import ratelimit
@@ -22,17 +22,23 @@ FAVICON_MAX_AGE = 24 * 60 * 60
 
 
 class ListingMixin:
-    """A paginated list of public articles as teaser cards."""
+    """A paginated list of public articles as teaser cards.
+
+    The page reads only what identifies each card (its key and modification time); the
+    `rendered_teasers` tag loads the rest for the cards it does not have in the cache.
+    """
 
     template_name = "articles/article_list.html"
     per_page = PER_PAGE
 
     def get_queryset(self):
-        return Article.objects.published().for_listing()
+        return Article.objects.published().only("pk", "publish_at", "modified_at")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = paginate(self.request, self.get_queryset(), per_page=self.per_page)
+        page = paginate(
+            self.request, self.get_queryset(), per_page=self.per_page, remember_boundaries=True
+        )
         canonical = self.request.path + (f"?page={page.number}" if page.number > 1 else "")
         context.update(page=page, articles=page.object_list, canonical_url=seo.absolute(canonical))
         return context
@@ -90,7 +96,7 @@ class TagView(ListingMixin, TemplateView):
 
 
 def article_detail(request, year, month, day, slug):
-    article = queries.article_for_page(slug)
+    article = queries.public_article_by_slug(slug)
     if article is None:
         old = OldSlug.objects.filter(slug=slug).select_related("article").first()
         if old is not None and old.article.is_public:
@@ -98,57 +104,24 @@ def article_detail(request, year, month, day, slug):
         raise Http404("No such article.")
     if request.path != article.get_absolute_url():
         return redirect(article, permanent=True)
-    return render(request, "articles/article_detail.html", article_context(article))
+    parts = page_parts.kept_parts(article)
+    return render(
+        request,
+        "articles/article_detail.html",
+        {"parts": parts, "canonical_url": parts["canonical_url"]},
+    )
 
 
 def article_preview(request, pk):
     if not request.user.is_staff:
         raise Http404
     article = get_object_or_404(Article.objects.select_related("section"), pk=pk)
-    context = article_context(article)
-    context["is_preview"] = True
-    return render(request, "articles/article_detail.html", context)
-
-
-def article_context(article):
-    authors = article.ordered_authors
-    tags = list(article.tags.all())
-    notes = list(article.notes.all())
-    related = queries.related_articles(article, tag_ids=[tag.pk for tag in tags])
-    latest = queries.latest_articles(exclude=article)
-    images = body.load_images(
-        {article.lead_image_id}
-        | body.body_image_ids(article.body)
-        | {other.lead_image_id for other in related}
+    parts = page_parts.render_parts(article)
+    return render(
+        request,
+        "articles/article_detail.html",
+        {"parts": parts, "canonical_url": parts["canonical_url"], "is_preview": True},
     )
-    lead_image = images.get(article.lead_image_id)
-    if lead_image is not None and not body.is_showable(lead_image):
-        lead_image = None
-    for other in related:
-        other.teaser_picture = images.get(other.lead_image_id)
-    description = article.seo_description or article.dek or body.plain_excerpt(article.body)
-    return {
-        "article": article,
-        "authors": authors,
-        "tags": tags,
-        "notes": notes,
-        "related": related,
-        "latest": latest,
-        "lead_image": lead_image,
-        "caption": article.lead_image_caption or (lead_image.caption if lead_image else ""),
-        "body_html": body.render_body(article.body, images),
-        "description": description,
-        "canonical_url": seo.absolute(article.get_absolute_url()),
-        "json_ld": seo.article_json_ld(
-            article,
-            authors=authors,
-            tags=tags,
-            notes=notes,
-            lead_image=lead_image,
-            description=description,
-        ),
-        "breadcrumbs": seo.breadcrumbs_json_ld(seo.article_breadcrumbs(article)),
-    }
 
 
 @ratelimit("search-ip", methods=("GET", "HEAD"), template_name="articles/search_rate_limited.html")

@@ -6,8 +6,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
-from articles.cache import current_state
-from articles.models import Section
+from articles.cache import current_state, per_generation
+from articles.models import Article, Section
 
 register = template.Library()
 
@@ -19,7 +19,9 @@ TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
 
 @register.simple_tag
 def navigation_sections():
-    return list(Section.objects.filter(is_in_navigation=True))
+    return per_generation(
+        "navigation-sections", lambda: list(Section.objects.filter(is_in_navigation=True))
+    )
 
 
 @register.simple_tag
@@ -87,6 +89,13 @@ def iso(value):
     return value.isoformat(timespec="seconds") if value else ""
 
 
+def _load_for_cards(articles):
+    """Everything a card shows, for the articles a listing read only partly (by pk)."""
+    partial = [article.pk for article in articles if article.get_deferred_fields()]
+    loaded = Article.objects.for_listing().in_bulk(partial) if partial else {}
+    return {article.pk: loaded.get(article.pk, article) for article in articles}
+
+
 @register.simple_tag
 def rendered_teasers(articles, *, lead_first=False, page_number=1):
     """The teaser cards of a listing as HTML, each kept in the cache between pages.
@@ -107,13 +116,18 @@ def rendered_teasers(articles, *, lead_first=False, page_number=1):
         for index, article in enumerate(articles)
     ]
     kept = cache.get_many(keys)
+    complete = _load_for_cards(
+        [article for key, article in zip(keys, articles, strict=True) if key not in kept]
+    )
     rendered = {}
     cards = []
     for index, (key, article) in enumerate(zip(keys, articles, strict=True)):
         html = kept.get(key)
         if html is None:
             lead = bool(lead_first and index == 0 and page_number == 1)
-            html = render_to_string("includes/teaser.html", {"article": article, "lead": lead})
+            html = render_to_string(
+                "includes/teaser.html", {"article": complete[article.pk], "lead": lead}
+            )
             rendered[key] = html
         cards.append(mark_safe(html))
     if rendered:

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from articles import search
 from articles.models import Article
@@ -78,16 +81,32 @@ def test_no_results_says_so(client):
     assert "No articles match" in results(client, "zyzzyva")
 
 
-def test_search_pages_are_not_stored_in_the_page_cache(client):
-    results(client, "anything")
-    assert "X-Page-Cache" not in client.get("/search/", {"q": "anything"})
+def test_a_repeated_search_is_answered_from_the_page_cache(client):
+    ArticleFactory(published=True, title="Harbour strike ends")
+    results(client, "harbour")
+    assert client.get("/search/", {"q": "harbour"})["X-Page-Cache"] == "hit"
+
+
+def test_a_kept_search_shows_an_article_published_since(client, django_capture_on_commit_callbacks):
+    results(client, "harbour")
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleFactory(published=True, title="Harbour strike ends")
+    assert "Harbour strike ends" in results(client, "harbour")
+
+
+def test_a_rate_limited_search_is_never_kept(client, settings):
+    settings.RATELIMITS = {**settings.RATELIMITS, "search-ip": "1/m"}
+    results(client, "first")
+    refused = client.get("/search/", {"q": "second"})
+    assert refused.status_code == 429
+    assert client.get("/search/", {"q": "second"}).status_code == 429
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
 def test_postgres_search_matches_through_the_stored_vector_index():
     query = search.search("ceasefire", Article.objects.all())
     sql = str(query.query)
-    assert '"articles_article"."search_vector" @@' in sql.split(" WHERE ")[1]
+    assert '"U0"."search_vector" @@' in sql.split(" WHERE ", 1)[1]
     assert "to_tsvector" not in sql.split(" FROM ")[0], "ranking must not re-parse the text"
     with connection.cursor() as cursor:
         # An empty table is cheapest to scan whole: leave the planner only bitmap scans,
@@ -96,6 +115,29 @@ def test_postgres_search_matches_through_the_stored_vector_index():
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = query.explain()
     assert "Bitmap Index Scan on article_search_vector_idx" in plan
+    assert "Bitmap Index Scan on article_title_search_idx" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_search_ranks_only_the_newest_matches_and_every_title_match(monkeypatch):
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    now = timezone.now()
+    old_headline = ArticleFactory(
+        published=True, title="Glacier melt speeds up", publish_at=now - timedelta(days=900)
+    )
+    old_body = ArticleFactory(
+        published=True, body="<p>A glacier, once.</p>", publish_at=now - timedelta(days=800)
+    )
+    newer = [
+        ArticleFactory(
+            published=True, body="<p>The glacier again.</p>", publish_at=now - timedelta(days=n)
+        )
+        for n in range(1, 6)
+    ]
+    found = list(search.search("glacier", Article.objects.published()))
+    assert found[0] == old_headline
+    assert old_body not in found
+    assert set(found[1:]) == set(newer[:3])
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")

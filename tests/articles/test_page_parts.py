@@ -1,0 +1,66 @@
+"""The article page's kept parts: rendered once per version, never shown out of date."""
+
+import pytest
+
+from articles import cache, page_parts
+from articles.models import Note
+from tests.factories import ArticleFactory, NoteFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader(client, settings):
+    """A reader with a session: every request goes past the page cache."""
+    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
+    return client
+
+
+def test_a_request_past_the_page_cache_reuses_the_kept_parts(reader, monkeypatch):
+    article = ArticleFactory(published=True)
+    reader.get(article.get_absolute_url())
+    rendered = []
+    monkeypatch.setattr(page_parts, "render_parts", lambda a: rendered.append(a) or {})
+    assert reader.get(article.get_absolute_url()).status_code == 200
+    assert rendered == []
+
+
+def test_an_edited_article_shows_its_new_text_at_once(reader):
+    article = ArticleFactory(published=True, body="<p>The first version.</p>")
+    assert "The first version." in reader.get(article.get_absolute_url()).content.decode()
+    article.body = "<p>The corrected version.</p>"
+    article.save()
+    page = reader.get(article.get_absolute_url()).content.decode()
+    assert "The corrected version." in page and "The first version." not in page
+
+
+def test_a_correction_added_elsewhere_shows_at_once(reader, django_capture_on_commit_callbacks):
+    article = ArticleFactory(published=True)
+    reader.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        NoteFactory(article=article, kind=Note.Kind.CORRECTION, text="We misnamed the minister.")
+    assert "We misnamed the minister." in reader.get(article.get_absolute_url()).content.decode()
+
+
+def test_a_newer_article_appears_in_the_latest_rail(reader, django_capture_on_commit_callbacks):
+    article = ArticleFactory(published=True)
+    reader.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleFactory(published=True, title="A newer story for the rail")
+    assert "A newer story for the rail" in reader.get(article.get_absolute_url()).content.decode()
+
+
+def test_an_article_unpublished_after_its_address_was_checked_is_not_found(reader, monkeypatch):
+    article = ArticleFactory(published=True)
+    cache.invalidate()
+    monkeypatch.setattr(page_parts.queries, "article_for_page", lambda pk: None)
+    assert reader.get(article.get_absolute_url()).status_code == 404
+
+
+def test_previews_are_never_kept(client):
+    client.force_login(StaffFactory())
+    article = ArticleFactory(title="First draft title")
+    client.get(f"/preview/{article.pk}/")
+    article.title = "Second draft title"
+    article.save()
+    assert "Second draft title" in client.get(f"/preview/{article.pk}/").content.decode()
