@@ -5,16 +5,19 @@ import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
 
 from articles import body
+from articles.cache import current_state
 from articles.models import Article, Author, Section
 from articles.seo import absolute
 
 FEED_LENGTH = 30
+CONTENT_KEY = "feed-content:{generation}:{pk}:{modified}"
 # Characters XML 1.0 cannot carry at all: one in a title would make the feed unwritable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -82,12 +85,27 @@ class ArticleFeed(Feed):
 
     def items(self, obj=None):
         articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
-        # One query for every inline image of every item.
+        # An item's content (the article with its pictures, as absolute HTML) is the
+        # costly part of a feed: kept per article version and page-cache generation,
+        # like a teaser card, and built in one pass for the items not kept.
+        generation = current_state()["generation"]
+        keys = {
+            article.pk: CONTENT_KEY.format(
+                generation=generation, pk=article.pk, modified=article.modified_at.timestamp()
+            )
+            for article in articles
+        }
+        kept = cache.get_many(list(keys.values()))
+        missing = [article for article in articles if keys[article.pk] not in kept]
+        # One query for every inline image of the items to build.
         images = body.load_images(
-            set().union(*(body.body_image_ids(article.body) for article in articles))
+            set().union(*(body.body_image_ids(article.body) for article in missing))
         )
+        built = {keys[article.pk]: self._content(article, images) for article in missing}
+        if built:
+            cache.set_many(built, timeout=settings.CACHE_PAGE_SECONDS)
         for article in articles:
-            article.inline_images = images
+            article.feed_content = kept.get(keys[article.pk]) or built[keys[article.pk]]
         return articles
 
     def item_title(self, item):
@@ -134,18 +152,18 @@ class ArticleFeed(Feed):
         return [Enclosure(absolute(file.url), length, mime_type)]
 
     def item_extra_kwargs(self, item):
-        content = str(self._content(item))
-        return {"content": content}
+        return {"content": item.feed_content}
 
-    def _content(self, item):
+    @staticmethod
+    def _content(item, images):
         parts = []
         image = item.lead_image
         if body.is_showable(image):
             parts.append(
                 body.figure(image, caption=item.caption, sizes="100vw", lazy=False, absolute=True)
             )
-        parts.append(body.render_body(item.body, item.inline_images, absolute=True))
-        return "".join(parts)
+        parts.append(body.render_body(item.body, images, absolute=True))
+        return "".join(str(part) for part in parts)
 
 
 class LatestFeed(ArticleFeed):

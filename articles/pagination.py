@@ -96,9 +96,11 @@ def paginate(
         # The queryset's own order (a search ranking): a plain slice of shallow pages.
         rows = list(queryset[offset : offset + per_page + 1])
     else:
-        boundaries = Boundaries(request.path, ordering) if remember_boundaries else None
-        start = boundaries.get(number) if boundaries and number > 1 else None
-        if start is not None:
+        boundaries = Boundaries(request.path, ordering, number) if remember_boundaries else None
+        start = boundaries.start if boundaries else None
+        if number == 1:
+            rows = list(queryset.order_by(*ordering)[: per_page + 1])
+        elif start is not None:
             rows = list(
                 queryset.filter(boundaries.at_or_after(start)).order_by(*ordering)[: per_page + 1]
             )
@@ -106,7 +108,7 @@ def paginate(
             ids = queryset.order_by(*ordering).values("pk")[offset : offset + per_page + 1]
             rows = list(queryset.filter(pk__in=ids).order_by(*ordering))
         if boundaries and rows:
-            boundaries.remember(number, rows, per_page)
+            boundaries.remember(rows, per_page)
     if not rows and number > 1:
         raise Http404("No such page.")
     return Page(
@@ -119,26 +121,33 @@ def paginate(
 
 
 class Boundaries:
-    """Where each page of one listing starts, as the sort key of its first row."""
+    """Where page `number` of one listing starts, and the next page, as sort keys."""
 
     KEY = "pages:{generation}:start:{listing}:{number}"
 
-    def __init__(self, path, ordering):
+    def __init__(self, path, ordering, number):
         self.generation = current_state()["generation"]
         self.listing = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()
         self.fields = [(name.lstrip("-"), name.startswith("-")) for name in ordering]
+        self.number = number
+        # One read for both: this page's start, and whether the next one's is known.
+        known = cache.get_many([self._key(number), self._key(number + 1)])
+        self.start = known.get(self._key(number))
+        self.next_known = self._key(number + 1) in known
 
     def _key(self, number):
         return self.KEY.format(generation=self.generation, listing=self.listing, number=number)
 
-    def get(self, number):
-        return cache.get(self._key(number))
-
-    def remember(self, number, rows, per_page):
-        starts = {self._key(number): self._sort_key(rows[0])}
-        if len(rows) > per_page:
-            starts[self._key(number + 1)] = self._sort_key(rows[per_page])
-        cache.set_many(starts, timeout=settings.CACHE_PAGE_SECONDS)
+    def remember(self, rows, per_page):
+        """Keep what this page learnt: its own start and the next page's (the extra row)."""
+        starts = {}
+        if self.start is None and self.number > 1:
+            starts[self._key(self.number)] = self._sort_key(rows[0])
+        if len(rows) > per_page and not self.next_known:
+            starts[self._key(self.number + 1)] = self._sort_key(rows[per_page])
+        if starts:
+            cache.set_many(starts, timeout=settings.CACHE_PAGE_SECONDS)
+        self.next_known = True
 
     def _sort_key(self, row):
         return tuple(getattr(row, name) for name, _ in self.fields)

@@ -112,7 +112,7 @@ def read_cache(environ):
             f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})"
         )
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "newsroom.redis_cache.RedisCache",
         "LOCATION": redis_url,
         "KEY_PREFIX": "newsroom",
     }

@@ -110,3 +110,13 @@ def test_hostile_title_cannot_break_the_feed(client):
     ArticleFactory(published=True, title="]]></title><script>alert(1)</script>", dek="\"'<&>")
     _, feed = parse(client, "/feed/")
     assert feed.entries[0].title == "]]></title><script>alert(1)</script>"
+
+
+def test_an_items_kept_content_follows_an_edit_at_once(client, settings):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"  # past the page cache
+    article = ArticleFactory(published=True, body="<p>First telling.</p>")
+    assert "First telling." in client.get("/feed/").content.decode()
+    article.body = "<p>Second telling.</p>"
+    article.save()
+    feed = client.get("/feed/").content.decode()
+    assert "Second telling." in feed and "First telling." not in feed

@@ -61,6 +61,15 @@ def test_a_page_whose_start_is_known_is_read_without_an_offset(articles):
     assert "OFFSET" not in queries[-1]["sql"].upper()
 
 
+def test_a_page_remembers_its_starts_once_per_generation(articles, monkeypatch):
+    listing(2)
+    writes = []
+    monkeypatch.setattr("articles.pagination.cache.set_many", lambda *a, **k: writes.append(a))
+    listing(1)
+    listing(2)
+    assert writes == []
+
+
 def test_a_jump_to_a_deep_page_pays_the_offset_once(articles):
     with CaptureQueriesContext(connection) as first:
         listing(3)
@@ -80,7 +89,7 @@ def test_a_new_article_moves_every_page_along(articles):
 
 
 def test_seeking_handles_rows_that_share_the_leading_sort_key(articles):
-    start = Boundaries("/", ("-publish_at", "-pk"))
+    start = Boundaries("/", ("-publish_at", "-pk"), 1)
     ordered = newest_first(articles)
     middle = Article.objects.get(pk=ordered[4])
     rows = Article.objects.filter(start.at_or_after((middle.publish_at, middle.pk)))

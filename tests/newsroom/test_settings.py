@@ -71,7 +71,7 @@ def test_site_url_must_be_absolute():
 
 def test_redis_url_switches_the_cache_to_redis():
     cache = env.read_cache({"REDIS_URL": "redis://127.0.0.1:6379/1"})
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "newsroom.redis_cache.RedisCache"
     assert env.read_cache({})["BACKEND"].endswith("LocMemCache")
 
 
