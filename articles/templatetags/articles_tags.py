@@ -2,7 +2,8 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
@@ -17,11 +18,34 @@ ARTICLE_LEAD_SIZES = "(min-width: 50rem) 42rem, 100vw"
 TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
 
 
+def _navigation_links():
+    latest = ("Latest", reverse("articles:latest"))
+    sections = Section.objects.filter(is_in_navigation=True)
+    return [latest, *((section.name, section.get_absolute_url()) for section in sections)]
+
+
 @register.simple_tag
-def navigation_sections():
-    return per_generation(
-        "navigation-sections", lambda: list(Section.objects.filter(is_in_navigation=True))
-    )
+def site_navigation(current_path):
+    """The section navigation, the current page's link marked; every page shows it, so
+    it is built once per page-cache generation and current page, not per request."""
+    links = per_generation("navigation-links", _navigation_links)
+    current = current_path if any(url == current_path for _, url in links) else None
+
+    def build():
+        items = format_html_join(
+            "",
+            '<li><a href="{}"{}>{}</a></li>',
+            (
+                (url, mark_safe(' aria-current="page"') if url == current else "", name)
+                for name, url in links
+            ),
+        )
+        return format_html(
+            '<nav class="site-nav" aria-label="Sections">\n  <ul>\n    {}\n  </ul>\n</nav>',
+            items,
+        )
+
+    return per_generation(f"navigation:{current}", build)
 
 
 @register.simple_tag
