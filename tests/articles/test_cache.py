@@ -263,3 +263,11 @@ def test_the_workers_memory_forgets_pages_after_the_cache_timeout(settings):
     pages = cache.LocalPages()
     pages.put("page", 1, (b"x", 200, ()))
     assert pages.get("page", 1) is None
+
+
+def test_a_worker_keeps_no_pages_in_memory_when_its_budget_is_zero(client, settings):
+    settings.PAGE_CACHE_LOCAL_BYTES = 0
+    ArticleFactory(published=True)
+    client.get("/")
+    django_cache.delete(cache.page_key(RequestFactory().get("/"), cache.current_state()))
+    assert client.get("/")["X-Page-Cache"] == "miss"
