@@ -35,6 +35,7 @@ from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,16 @@ def per_generation(name, compute):
     value = compute()
     _generation_memo[name] = (generation, value)
     return value
+
+
+def kept_fragment(name, build):
+    """`build()` (an HTML fragment), kept in the shared cache for this generation."""
+    key = f"fragment:{current_state()['generation']}:{name}"
+    html = cache.get(key)
+    if html is None:
+        html = str(build())
+        cache.set(key, html, timeout=settings.CACHE_PAGE_SECONDS)
+    return mark_safe(html)
 
 
 def invalidate():

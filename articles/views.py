@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -12,6 +13,7 @@ from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
 from articles import body, page_parts, queries, search, seo
+from articles.cache import kept_fragment
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
 from newsroom.ratelimit import ratelimit
@@ -70,8 +72,21 @@ class AuthorView(ListingMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        photo = body.load_images([self.author.photo_id]).get(self.author.photo_id)
-        context.update(author=self.author, photo=photo)
+        page = context["page"]
+        context.update(
+            author=self.author,
+            author_card=kept_fragment(
+                f"author-card:{self.author.pk}:{page.number}",
+                lambda: render_to_string(
+                    "articles/parts/author_card.html",
+                    {
+                        "author": self.author,
+                        "page": page,
+                        "photo": body.load_images([self.author.photo_id]).get(self.author.photo_id),
+                    },
+                ),
+            ),
+        )
         return context
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from articles import cache, page_parts
 from articles.models import Note
-from tests.factories import ArticleFactory, NoteFactory, StaffFactory
+from tests.factories import ArticleFactory, AuthorFactory, NoteFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,14 @@ def test_previews_are_never_kept(client):
     article.title = "Second draft title"
     article.save()
     assert "Second draft title" in client.get(f"/preview/{article.pk}/").content.decode()
+
+
+def test_an_authors_kept_card_follows_an_edit(reader, django_capture_on_commit_callbacks):
+    author = AuthorFactory(bio="Covers the port.")
+    ArticleFactory(published=True, authors=[author])
+    assert "Covers the port." in reader.get(author.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        author.bio = "Covers the harbour and the river."
+        author.save()
+    page = reader.get(author.get_absolute_url()).content.decode()
+    assert "Covers the harbour and the river." in page and "Covers the port." not in page

@@ -25,10 +25,10 @@ pytestmark = pytest.mark.django_db
 
 ARTICLE_BUDGET = 9
 LISTING_BUDGET = 7
-# With the kept parts: the article's address check; a listing's owner (section, author
-# with photo, tag) and its page of keys.
+# With the kept parts: the article's address check; a listing's owner (section, author,
+# tag) and its page of keys.
 ARTICLE_WARM_BUDGET = 1
-LISTING_WARM_BUDGET = 3
+LISTING_WARM_BUDGET = 2
 
 
 def credited_image():
