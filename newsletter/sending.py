@@ -7,16 +7,29 @@ The protocol, which survives a worker killed at any point:
 2. Each worker `claim_batch`es up to NEWSLETTER_BATCH_SIZE due rows: on PostgreSQL
    with SELECT … FOR UPDATE SKIP LOCKED, so workers never wait for or share a row. A
    claim is a lease (`claimed_until`, `claimed_by`): a killed worker's rows become due
-   again when it runs out, and another worker takes them over.
-3. The batch goes out over one SMTP connection. Each delivery is marked sent in its
-   own short transaction right after the server accepted it, and only while the claim
-   is still ours, so a crash can at worst resend the one message in flight.
+   again when it runs out, and another worker takes them over. A worker reads on from
+   its last batch in primary-key order, and looks once more from the start (retries,
+   expired leases) before it stops.
+3. The batch goes out over one SMTP connection. Messages the server accepted are
+   marked sent in groups of MARK_SENT_EVERY, one autocommitted UPDATE each, and only
+   while the claim is still ours; whatever is waiting is also marked when the batch
+   ends or stops on an error. The guarantee, exactly:
+   - a worker killed outright (SIGKILL, the OOM killer, its machine failing) resends
+     at most MARK_SENT_EVERY messages: those accepted since its last group was written;
+   - a worker stopped by an exception (KeyboardInterrupt included) writes its group
+     first, so it resends at most the one message in flight, unless the exception is
+     the database failing, when the group is lost as above;
+   - on PostgreSQL a pass commits with synchronous_commit off: a commit is kept when
+     a worker dies, but a crash of the database server itself can lose the commits
+     of its last wal_writer_delay (200 ms by default, at worst three times that), so
+     those messages go out again; nobody is ever skipped.
 4. 4xx answers are retried with exponential back-off, 5xx answers fail the delivery,
    and "no such user" also marks the subscriber bounced.
 
 The MIME message is built once per issue (templates rendered, CSS inlined, headers
-encoded); per subscriber only the address, Message-ID, Date and unsubscribe token are
-filled in, which keeps a worker fast and its memory flat.
+encoded, the bodies quoted-printable encoded but for the lines holding the token); per
+subscriber only the address, Message-ID, Date and unsubscribe token are filled in,
+which keeps a worker fast and its memory flat.
 """
 
 import binascii
@@ -53,6 +66,8 @@ logger = logging.getLogger(__name__)
 TOKEN_SLOT = "NEWSLETTERUNSUBSCRIBETOKEN"
 POLICY = email.policy.SMTP
 MAX_BACKOFF = datetime.timedelta(hours=6)
+# Accepted messages marked sent per UPDATE: the most a worker killed outright resends.
+MARK_SENT_EVERY = 20
 # RFC 3463 5.1.x: bad destination mailbox; plus the wording servers use without it.
 NO_SUCH_USER = re.compile(
     rb"5\.1\.[0-6]|no such user|user unknown|unknown user|does not exist|"
@@ -116,6 +131,35 @@ def _qp(text):
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def _qp_template(text):
+    """`text` quoted-printable encoded ahead of time, but for the lines holding TOKEN_SLOT.
+
+    Returns bytes for the fixed stretches and str for each line to encode per subscriber.
+    b2a_qp works line by line (soft breaks, trailing blanks, a lone dot all look only at
+    their own line), so encoding the lines apart gives exactly the bytes of encoding the
+    whole, for the cost of the few lines that differ.
+    """
+    *lines, last = text.split("\n")
+    parts, fixed = [], []
+    for line in [f"{line}\n" for line in lines] + [last]:
+        if TOKEN_SLOT in line:
+            if fixed:
+                parts.append(_qp("".join(fixed)))
+                fixed = []
+            parts.append(line)
+        else:
+            fixed.append(line)
+    if fixed:
+        parts.append(_qp("".join(fixed)))
+    return parts
+
+
+def _fill_qp(parts, token):
+    return b"".join(
+        part if isinstance(part, bytes) else _qp(part.replace(TOKEN_SLOT, token)) for part in parts
+    )
+
+
 def _unsubscribe_header(url, mailto):
     """RFC 2369: the two URIs as they are, folded between them, never encoded."""
     first, second = f"List-Unsubscribe: <{url}>,", f" <{mailto}>"
@@ -174,6 +218,14 @@ class PreparedRoundup:
     def _unsubscribe_template(self):
         return self.unsubscribe_url(TOKEN_SLOT)  # reversed once, not per subscriber
 
+    @functools.cached_property
+    def _encoded_text(self):
+        return _qp_template(self.text)
+
+    @functools.cached_property
+    def _encoded_html(self):
+        return _qp_template(self.html)
+
     def message_for(self, subscriber, *, token=None):
         token = token or make_unsubscribe_token(subscriber)
         url = self._unsubscribe_template.replace(TOKEN_SLOT, token)
@@ -199,12 +251,12 @@ class PreparedRoundup:
                 b,
                 b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                _qp(text),
+                _fill_qp(self._encoded_text, token),
                 b"\r\n--",
                 b,
                 b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                _qp(html),
+                _fill_qp(self._encoded_html, token),
                 b"\r\n--",
                 b,
                 b"--\r\n",
@@ -239,16 +291,26 @@ def create_deliveries(issue, *, chunk_size=5000):
             chunk = []
     if chunk:
         Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    if connection.vendor == "postgresql":
+        # Autovacuum notices a bulk insert late; until then the planner thinks the issue
+        # has no queued rows and sorts all of them for every claim.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Delivery._meta.db_table)}")
     return issue.deliveries.count()
 
 
-def claim_batch(issue, *, worker, size=None, now=None):
-    """Lease up to `size` due deliveries to `worker`; the leased rows, with subscribers."""
+def claim_batch(issue, *, worker, size=None, now=None, after=0):
+    """Lease up to `size` due deliveries to `worker`; the leased rows, with subscribers.
+
+    Only rows past the primary key `after` are looked at: a worker reads on from its
+    last batch instead of stepping over every row sent so far, which would make each
+    claim slower than the one before and a large send quadratic.
+    """
     size = size or settings.NEWSLETTER_BATCH_SIZE
     now = now or timezone.now()
     until = now + datetime.timedelta(seconds=settings.NEWSLETTER_CLAIM_SECONDS)
     with transaction.atomic():
-        due = Delivery.objects.due(now=now).filter(issue=issue).order_by("pk")
+        due = Delivery.objects.due(now=now).filter(issue=issue, pk__gt=after).order_by("pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("pk", flat=True)[:size])
@@ -270,32 +332,94 @@ def _mine(delivery, worker):
     return Delivery.objects.filter(pk=delivery.pk, claimed_by=worker, status=Delivery.Status.QUEUED)
 
 
-def _mark_sent_sql():
+@contextlib.contextmanager
+def commits_without_flush():
+    """On PostgreSQL, commits on this connection return before their WAL is on disk.
+
+    Each commit is still whole, at once visible to every other worker, and kept if this
+    worker dies: PostgreSQL has it. Only a crash of the database server or its machine
+    can lose the last of them, those of the last wal_writer_delay (200 ms by default, at
+    worst three times that). Waiting for the disk at every commit would cost more than
+    the sending.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+@functools.cache
+def _mark_sent_sql(count):
     table = connection.ops.quote_name(Delivery._meta.db_table)
+    ids = ", ".join(["%s"] * count)
     return (
         f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, "
-        "claimed_until = NULL, error = '' WHERE id = %s AND claimed_by = %s AND status = %s"
+        f"claimed_until = NULL, error = '' WHERE id IN ({ids}) AND claimed_by = %s "
+        "AND status = %s"
     )
 
 
-def mark_sent(delivery, *, worker):
-    """Autocommitted at once: the server has the message, the database must know.
+def mark_sent(delivery_ids, *, worker):
+    """One autocommitted UPDATE for a group of accepted messages; the rows it marked.
 
-    The one statement a sent message costs, so written out rather than compiled by the
-    ORM for each of a million rows; the same conditions as _mine().
+    Written out rather than compiled by the ORM each time (which costs more than the
+    UPDATE); the same conditions as _mine().
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            _mark_sent_sql(),
+            _mark_sent_sql(len(delivery_ids)),
             [
                 Delivery.Status.SENT.value,
                 connection.ops.adapt_datetimefield_value(timezone.now()),
-                delivery.pk,
+                *delivery_ids,
                 worker,
                 Delivery.Status.QUEUED.value,
             ],
         )
         return cursor.rowcount
+
+
+class SentMarks:
+    """Accepted messages, marked sent in the database a group at a time.
+
+    A group is written once `every` messages are waiting, and whatever waits when the
+    batch ends or stops. So a worker killed outright has at most `every` messages the
+    server accepted and the database does not know about: the most it can send twice.
+    """
+
+    def __init__(self, *, worker, every, on_progress=None):
+        self.worker = worker
+        self.every = every
+        self.on_progress = on_progress
+        self.waiting = []
+        self.marked = 0
+
+    def add(self, delivery):
+        self.waiting.append(delivery.pk)
+        if len(self.waiting) >= self.every:
+            self.flush()
+
+    def flush(self):
+        if not self.waiting:
+            return
+        ids, self.waiting = self.waiting, []
+        marked = mark_sent(ids, worker=self.worker)
+        if marked < len(ids):
+            logger.error(
+                "Newsletter: %d deliveries were sent after their lease ended: %s",
+                len(ids) - marked,
+                ids,
+            )
+        self.marked += marked
+        if self.on_progress:
+            for _ in range(marked):
+                self.on_progress("sent")
 
 
 def mark_skipped(delivery, *, worker):
@@ -427,12 +551,10 @@ class Pass:
     done: bool = False
 
 
-def send_batch(prepared, batch, *, worker, throttle, on_progress=None):
+def send_batch(prepared, batch, *, worker, throttle, on_progress=None, mark_every=MARK_SENT_EVERY):
     """Send a claimed batch over one connection. Returns (sent, failed)."""
-    sent = failed = 0
     lease_end = time.monotonic() + settings.NEWSLETTER_CLAIM_SECONDS * 0.8
     mailer = mailers.default
-    sender = Sender(mailer, prepared)
     try:
         mailer.open()
     except (OSError, smtplib.SMTPException) as error:
@@ -441,44 +563,58 @@ def send_batch(prepared, batch, *, worker, throttle, on_progress=None):
             mark_retry(
                 delivery, worker=worker, error=f"Connection failed: {error}", count_attempt=False
             )
-        return sent, failed
+        return 0, 0
+    marks = SentMarks(worker=worker, every=mark_every, on_progress=on_progress)
     try:
-        for index, delivery in enumerate(batch):
-            if time.monotonic() > lease_end:
-                # Never send on an expired lease: another worker may hold these rows now.
-                release(batch[index:], worker=worker)
-                break
-            if delivery.subscriber.status != Subscriber.Status.ACTIVE:
-                if mark_skipped(delivery, worker=worker) and on_progress:
-                    on_progress("skipped")
-                continue
-            throttle.wait()
-            message = prepared.message_for(delivery.subscriber)
-            try:
-                sender.send(message)
-            except (OSError, smtplib.SMTPException) as error:
-                outcome, text = classify(error)
-                if outcome == "retry":
-                    mark_retry(delivery, worker=worker, error=text)
-                elif outcome == "reconnect":
-                    mark_retry(delivery, worker=worker, error=text)
-                    release(batch[index + 1 :], worker=worker)
-                    break
-                elif mark_failed(delivery, worker=worker, error=text, bounced=outcome == "bounced"):
-                    failed += 1
-                    if on_progress:
-                        on_progress("failed")
-                continue
-            if mark_sent(delivery, worker=worker):
-                sent += 1
-                if on_progress:
-                    on_progress("sent")
-            else:
-                logger.error("Newsletter: delivery %s was sent after its lease ended", delivery.pk)
+        try:
+            failed = _send_each(
+                batch,
+                prepared=prepared,
+                sender=Sender(mailer, prepared),
+                marks=marks,
+                lease_end=lease_end,
+                throttle=throttle,
+                on_progress=on_progress,
+            )
+        finally:
+            marks.flush()  # also when stopped by an error: what was sent, was sent
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             mailer.close()
-    return sent, failed
+    return marks.marked, failed
+
+
+def _send_each(batch, *, prepared, sender, marks, lease_end, throttle, on_progress):
+    """send_batch's loop over an open connection. Returns how many deliveries failed."""
+    failed = 0
+    worker = marks.worker
+    for index, delivery in enumerate(batch):
+        if time.monotonic() > lease_end:
+            # Never send on an expired lease: another worker may hold these rows now.
+            release(batch[index:], worker=worker)
+            break
+        if delivery.subscriber.status != Subscriber.Status.ACTIVE:
+            if mark_skipped(delivery, worker=worker) and on_progress:
+                on_progress("skipped")
+            continue
+        throttle.wait()
+        try:
+            sender.send(prepared.message_for(delivery.subscriber))
+        except (OSError, smtplib.SMTPException) as error:
+            outcome, text = classify(error)
+            if outcome == "retry":
+                mark_retry(delivery, worker=worker, error=text)
+            elif outcome == "reconnect":
+                mark_retry(delivery, worker=worker, error=text)
+                release(batch[index + 1 :], worker=worker)
+                break
+            elif mark_failed(delivery, worker=worker, error=text, bounced=outcome == "bounced"):
+                failed += 1
+                if on_progress:
+                    on_progress("failed")
+            continue
+        marks.add(delivery)
+    return failed
 
 
 def deliver_pass(issue_id, *, worker=None, on_progress=None):
@@ -491,12 +627,23 @@ def deliver_pass(issue_id, *, worker=None, on_progress=None):
         return result
     prepared = PreparedRoundup.for_issue(issue)
     throttle = Throttle(settings.NEWSLETTER_MAX_PER_SECOND)
-    while batch := claim_batch(issue, worker=worker):
-        sent, failed = send_batch(
-            prepared, batch, worker=worker, throttle=throttle, on_progress=on_progress
-        )
-        result.sent += sent
-        result.failed += failed
+    # Just before the issue's first row: claims never walk through older issues' rows.
+    start = (issue.deliveries.aggregate(first=Min("pk"))["first"] or 1) - 1
+    with commits_without_flush():
+        after = start
+        while True:
+            batch = claim_batch(issue, worker=worker, after=after)
+            if not batch and after != start:
+                after = start  # once more from the start: retries, expired leases behind us
+                continue
+            if not batch:
+                break
+            after = batch[-1].pk
+            sent, failed = send_batch(
+                prepared, batch, worker=worker, throttle=throttle, on_progress=on_progress
+            )
+            result.sent += sent
+            result.failed += failed
     if not issue.deliveries.filter(status=Delivery.Status.QUEUED).exists():
         Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
             status=Issue.Status.SENT, sent_at=timezone.now()

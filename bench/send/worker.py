@@ -2,12 +2,12 @@
 
     python bench/send/worker.py ISSUE_ID
 
-Prints one JSON line: messages this worker sent, seconds, peak memory (RSS, MiB).
+Prints one JSON line: messages this worker sent, seconds, peak memory (RSS, MiB), CPU
+seconds.
 """
 
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -19,6 +19,8 @@ import django
 
 django.setup()
 
+from process_stats import cpu_seconds, peak_mib  # noqa: E402  (bench/send, the script's folder)
+
 from newsletter.tasks import run_deliveries  # noqa: E402
 
 
@@ -27,8 +29,16 @@ def main():
     started = time.perf_counter()
     totals = run_deliveries(issue_id, wait=time.sleep)
     elapsed = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"sent": totals["sent"], "seconds": elapsed, "peak_mib": round(peak_mib, 1)}))
+    print(
+        json.dumps(
+            {
+                "sent": totals["sent"],
+                "seconds": round(elapsed, 2),
+                "peak_mib": peak_mib(),
+                "cpu_seconds": cpu_seconds(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

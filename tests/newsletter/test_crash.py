@@ -120,3 +120,41 @@ def test_two_workers_at_once_on_postgresql_never_send_an_address_twice(smtp_sink
     assert sum(per_worker.values()) == SUBSCRIBERS
     assert all(per_worker.values()), f"one worker did all the work: {per_worker}"
     _assert_each_received_once(smtp_sink, issue)
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_outright_resends_at_most_one_group_of_marks(
+    smtp_sink, settings, monkeypatch
+):
+    """Killed between the server's acceptance and the mark: only that group goes twice."""
+    settings.NEWSLETTER_CLAIM_SECONDS = 2
+    settings.NEWSLETTER_BATCH_SIZE = 150
+    _subscribers()
+    issue = _issue_ready_to_send()
+    mark_sent = sending.mark_sent
+    groups = 0
+
+    def dies_at_the_tenth_group(delivery_ids, *, worker):
+        # The process is gone: neither this group nor the one in `finally` reaches the
+        # database.
+        nonlocal groups
+        groups += 1
+        if groups >= 10:
+            raise WorkerKilled
+        return mark_sent(delivery_ids, worker=worker)
+
+    monkeypatch.setattr(sending, "mark_sent", dies_at_the_tenth_group)
+    with pytest.raises(WorkerKilled):
+        run_deliveries(issue.pk)
+    unmarked = len(smtp_sink.envelopes) - Delivery.objects.filter(status="sent").count()
+    assert unmarked == sending.MARK_SENT_EVERY
+    monkeypatch.setattr(sending, "mark_sent", mark_sent)
+
+    run_deliveries(issue.pk)
+
+    counts = Counter(rcpt for _, rcpts, _ in smtp_sink.envelopes for rcpt in rcpts)
+    assert len(counts) == SUBSCRIBERS
+    assert sum(counts.values()) == SUBSCRIBERS + sending.MARK_SENT_EVERY
+    assert set(counts.values()) == {1, 2}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT and issue.progress()["sent"] == SUBSCRIBERS

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from newsletter import sending, services
@@ -178,3 +179,109 @@ def test_a_lease_that_ran_out_is_never_used_to_send(issue, smtp_sink, settings):
     sent, _ = sending.send_batch(prepared, batch, worker="slow", throttle=sending.Throttle(0))
     assert sent == 0 and smtp_sink.envelopes == []
     assert Delivery.objects.filter(status="queued", claimed_until__isnull=True).count() == 2
+
+
+def test_claims_read_on_past_the_last_claimed_row(issue):
+    SubscriberFactory.create_batch(3)
+    sending.create_deliveries(issue)
+    first, second, third = Delivery.objects.order_by("pk")
+    claimed = sending.claim_batch(issue, worker="a", after=first.pk)
+    assert [d.pk for d in claimed] == [second.pk, third.pk]
+
+
+def test_a_retry_due_again_behind_the_last_claim_is_sent_in_the_same_pass(
+    issue, smtp_sink, settings
+):
+    settings.NEWSLETTER_BATCH_SIZE = 1
+    SubscriberFactory(email="greylisted@example.com")
+    SubscriberFactory.create_batch(2)
+    refused = []
+
+    def greylist_once(address):
+        if address.startswith("greylisted") and not refused:
+            refused.append(address)
+            return "451 4.7.1 Greylisted, try again later"
+        return None
+
+    smtp_sink.rcpt_reply = greylist_once
+    sending.create_deliveries(issue)
+    result = sending.deliver_pass(issue.pk)
+    assert result.done and result.sent == 3
+    assert sorted(smtp_sink.recipients())[0] == "greylisted@example.com"
+
+
+def test_accepted_messages_are_marked_sent_a_group_at_a_time(issue, smtp_sink):
+    SubscriberFactory.create_batch(5)
+    sending.create_deliveries(issue)
+    batch = sending.claim_batch(issue, worker="w")
+    prepared = sending.PreparedRoundup.for_issue(issue)
+    marked_while_sending = []
+
+    def count_marked(outcome):
+        marked_while_sending.append(Delivery.objects.filter(status="sent").count())
+
+    sent, _ = sending.send_batch(
+        prepared, batch, worker="w", throttle=sending.Throttle(0), mark_every=2,
+        on_progress=count_marked,
+    )  # fmt: skip
+    assert sent == 5
+    assert marked_while_sending == [2, 2, 4, 4, 5]
+
+
+def test_what_was_sent_is_marked_even_when_the_batch_stops_on_an_error(issue, smtp_sink):
+    SubscriberFactory.create_batch(3)
+    sending.create_deliveries(issue)
+    batch = sending.claim_batch(issue, worker="w")
+    prepared = sending.PreparedRoundup.for_issue(issue)
+
+    class Interrupted(BaseException):
+        pass
+
+    class InterruptAtThird(sending.Throttle):
+        calls = 0
+
+        def wait(self):
+            self.calls += 1
+            if self.calls == 3:
+                raise Interrupted
+
+    with pytest.raises(Interrupted):
+        sending.send_batch(prepared, batch, worker="w", throttle=InterruptAtThird(0))
+    assert len(smtp_sink.envelopes) == 2
+    assert Delivery.objects.filter(status="sent").count() == 2
+
+
+def _synchronous_commit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_commits_of_a_pass_do_not_wait_for_the_disk_on_postgresql(issue, smtp_sink):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    SubscriberFactory()
+    sending.create_deliveries(issue)
+    during = []
+    assert _synchronous_commit() == "on"
+    sending.deliver_pass(issue.pk, on_progress=lambda outcome: during.append(_synchronous_commit()))
+    assert during == ["off"]
+    assert _synchronous_commit() == "on"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Unsubscribe: {sending.TOKEN_SLOT}\n",
+        "A line long enough to need soft line breaks in quoted-printable, and then some "
+        f"more words, {sending.TOKEN_SLOT}, and still more words after the token here.\n",
+        f"trailing blanks   \n.\n{sending.TOKEN_SLOT}\t\n. starts with a dot\nCafé = ½\n",
+        f"no newline at the end {sending.TOKEN_SLOT}",
+        "a\n\n" * 3 + f"<a href=3D'x?t={sending.TOKEN_SLOT}'>x</a>\nend",
+    ],
+)
+def test_a_body_encoded_ahead_of_time_matches_encoding_it_whole(text):
+    token = "eyJzIjoxLCJoIjoiZTZmOTAyZTkxMDYzIn0:1xWFxN:GlFktY4MuF8AA3Ql2jXkkeqEyQZKt84PIwy"
+    template = sending._qp_template(text)
+    assert all(sending.TOKEN_SLOT in part for part in template if isinstance(part, str))
+    assert sending._fill_qp(template, token) == sending._qp(text.replace(sending.TOKEN_SLOT, token))
