@@ -125,6 +125,22 @@ def kept_fragment(name, build):
     return mark_safe(html)
 
 
+def kept_object(name, load):
+    """`load()` (a model instance, or None for none), kept in the shared cache for this
+    generation: the owner of a listing (its section, author or tag), looked up by slug
+    on every page of it. None is never kept, so unknown slugs cannot fill the cache."""
+    key = (
+        f"object:{current_state()['generation']}:"
+        + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    )
+    value = cache.get(key)
+    if value is None:
+        value = load()
+        if value is not None:
+            cache.set(key, value, timeout=settings.CACHE_PAGE_SECONDS)
+    return value
+
+
 def invalidate():
     """Start a new generation: every cached page is rebuilt on its next request."""
     _new_state()

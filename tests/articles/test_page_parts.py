@@ -75,3 +75,21 @@ def test_an_authors_kept_card_follows_an_edit(reader, django_capture_on_commit_c
         author.save()
     page = reader.get(author.get_absolute_url()).content.decode()
     assert "Covers the harbour and the river." in page and "Covers the port." not in page
+
+
+def test_a_renamed_section_shows_its_new_name_on_its_page(
+    reader, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory(published=True, section__name="Harbours")
+    section = article.section
+    assert "Harbours" in reader.get(section.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        section.name = "Ports and harbours"
+        section.save()
+    assert "Ports and harbours" in reader.get(section.get_absolute_url()).content.decode()
+
+
+def test_an_unknown_section_is_not_found_and_not_kept(reader, django_assert_num_queries):
+    assert reader.get("/section/no-such-section/").status_code == 404
+    with django_assert_num_queries(1):
+        assert reader.get("/section/no-such-section/").status_code == 404

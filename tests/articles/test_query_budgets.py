@@ -25,10 +25,10 @@ pytestmark = pytest.mark.django_db
 
 ARTICLE_BUDGET = 9
 LISTING_BUDGET = 7
-# With the kept parts: the article's address check; a listing's owner (section, author,
-# tag) and its page of keys.
+# With the kept parts: the article's address check; a listing's page of keys (its owner,
+# the section, author or tag, is kept too).
 ARTICLE_WARM_BUDGET = 1
-LISTING_WARM_BUDGET = 2
+LISTING_WARM_BUDGET = 1
 
 
 def credited_image():
