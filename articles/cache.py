@@ -115,30 +115,40 @@ def per_generation(name, compute):
     return value
 
 
+OBJECT_SIZE_ESTIMATE = 2048
+
+
+def kept(name, build, *, size):
+    """`build()`, kept for this generation in this worker's memory and the shared cache.
+
+    For the parts of pages that change only with the content: any change starts a new
+    generation, so a kept value is exactly as fresh as a cached page. `size(value)`
+    counts against PAGE_CACHE_LOCAL_BYTES. A None from `build()` is never kept.
+    """
+    generation = current_state()["generation"]
+    key = f"kept:{generation}:" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    value = local_parts.get(key, generation)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = build()
+            if value is None:
+                return None
+            cache.set(key, value, timeout=settings.CACHE_PAGE_SECONDS)
+        local_parts.put(key, generation, value, size=size(value))
+    return value
+
+
 def kept_fragment(name, build):
-    """`build()` (an HTML fragment), kept in the shared cache for this generation."""
-    key = f"fragment:{current_state()['generation']}:{name}"
-    html = cache.get(key)
-    if html is None:
-        html = str(build())
-        cache.set(key, html, timeout=settings.CACHE_PAGE_SECONDS)
-    return mark_safe(html)
+    """An HTML fragment, kept (see kept())."""
+    return mark_safe(kept(name, lambda: str(build()), size=len))
 
 
 def kept_object(name, load):
-    """`load()` (a model instance, or None for none), kept in the shared cache for this
-    generation: the owner of a listing (its section, author or tag), looked up by slug
-    on every page of it. None is never kept, so unknown slugs cannot fill the cache."""
-    key = (
-        f"object:{current_state()['generation']}:"
-        + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
-    )
-    value = cache.get(key)
-    if value is None:
-        value = load()
-        if value is not None:
-            cache.set(key, value, timeout=settings.CACHE_PAGE_SECONDS)
-    return value
+    """A model instance (or None), kept (see kept()): the owner of a listing (its
+    section, author or tag), looked up by slug on every page of it. Unknown slugs are
+    not kept, so they cannot fill the cache."""
+    return kept(name, load, size=lambda value: OBJECT_SIZE_ESTIMATE)
 
 
 def invalidate():
@@ -206,8 +216,8 @@ class LocalPages:
             self._pages.move_to_end(key)
             return entry[2]
 
-    def put(self, key, generation, frozen):
-        size = len(frozen[0])
+    def put(self, key, generation, frozen, size=None):
+        size = len(frozen[0]) if size is None else size
         budget = settings.PAGE_CACHE_LOCAL_BYTES
         if size > budget // 4:
             return
@@ -229,6 +239,8 @@ class LocalPages:
 
 
 local_pages = LocalPages()
+# The parts pages are assembled from (kept()), under the same rules and budget.
+local_parts = LocalPages()
 
 
 def _public_headers(response, state):

@@ -10,14 +10,12 @@ edited, a correction added) starts a new generation, so a kept part is never sta
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404
 from django.template.loader import render_to_string
 
 from articles import body, queries, seo
-from articles.cache import current_state
+from articles.cache import kept
 
-PARTS_KEY = "article-parts:{generation}:{pk}:{modified}"
 PART_TEMPLATES = {
     "meta": "articles/parts/article_meta.html",
     "breadcrumbs": "articles/parts/article_breadcrumbs.html",
@@ -29,19 +27,18 @@ PART_TEMPLATES = {
 
 def kept_parts(article):
     """The parts of a public article's page; `article` needs only pk and modified_at."""
-    key = PARTS_KEY.format(
-        generation=current_state()["generation"],
-        pk=article.pk,
-        modified=article.modified_at.timestamp(),
-    )
-    parts = cache.get(key)
-    if parts is None:
+
+    def build():
         complete = queries.article_for_page(pk=article.pk)
         if complete is None:  # unpublished a moment ago
             raise Http404("No such article.")
-        parts = render_parts(complete)
-        cache.set(key, parts, timeout=settings.CACHE_PAGE_SECONDS)
-    return parts
+        return render_parts(complete)
+
+    return kept(
+        f"article-parts:{article.pk}:{article.modified_at.timestamp()}",
+        build,
+        size=lambda parts: sum(len(part) for part in parts.values()),
+    )
 
 
 def render_parts(article):

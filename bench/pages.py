@@ -127,10 +127,19 @@ def probe_in_process(pages):
     miss_client.cookies[settings.SESSION_COOKIE_NAME] = MISS_COOKIE
     reader = Client(**host)
     probes = {}
+    from articles import cache
+
     for name, url in pages.items():
-        # The log is read at once: the next request's start clears it.
+        # A new generation: nothing kept, as after a content change. The log is read at
+        # once: the next request's start clears it.
+        cache.invalidate()
         with CaptureQueriesContext(connection) as queries:
             miss = miss_client.get(url)
+        cold_queries = len(queries)
+        # Again past the page cache, now with the parts pages keep (teaser cards, the
+        # article's parts): what a reader with a session costs.
+        with CaptureQueriesContext(connection) as queries:
+            miss_client.get(url)
         miss_queries = len(queries)
         reader.get(url)  # fills the page cache
         with CaptureQueriesContext(connection) as queries:
@@ -146,6 +155,7 @@ def probe_in_process(pages):
             "url": url,
             "status": miss.status_code,
             "miss_queries": miss_queries,
+            "cold_queries": cold_queries,
             "hit_queries": hit_queries,
             "cache_header": hit.get("X-Page-Cache", ""),
             "bytes": len(hit.content),
@@ -333,6 +343,7 @@ def summarise(runs, probes):
                 "ratio": round(rps / reference_rps, 3),
                 "target": target,
                 "queries": probe.get(f"{mode}_queries", 0),
+                "cold_queries": probe.get("cold_queries", 0) if mode == "miss" else None,
                 "bytes": probe.get("bytes", probes.get("article", {}).get("bytes", 0)),
                 "gzip_bytes": probe.get(
                     "gzip_bytes", probes.get("article", {}).get("gzip_bytes", 0)
@@ -344,11 +355,18 @@ def summarise(runs, probes):
     return results
 
 
+def sql_column(row):
+    """Queries per request; for a miss, "kept/cold": with the kept parts, and with none."""
+    if row["cold_queries"] is None:
+        return str(row["queries"])
+    return f"{row['queries']}/{row['cold_queries']}"
+
+
 def report(results, probes, css_bytes, blocking):
     print()
     header = (
         f"{'page':<10} {'mode':<4} {'status':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'x ref':>6} {'target':>7} {'SQL':>4} {'raw KB':>7} {'gzip KB':>7}  url"
+        f"{'x ref':>6} {'target':>7} {'SQL':>5} {'raw KB':>7} {'gzip KB':>7}  url"
     )
     print(header)
     print("-" * len(header))
@@ -364,7 +382,7 @@ def report(results, probes, css_bytes, blocking):
         print(
             f"{row['page']:<10} {row['mode']:<4} {row['status']:>6} {row['rps']:>8.0f} "
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['ratio']:>6.2f} {verdict:>7} "
-            f"{row['queries']:>4} {row['bytes'] / 1024:>7.1f} {row['gzip_bytes'] / 1024:>7.1f}"
+            f"{sql_column(row):>5} {row['bytes'] / 1024:>7.1f} {row['gzip_bytes'] / 1024:>7.1f}"
             f"  {row['url']}{'  (' + str(row['errors']) + ' errors)' if row['errors'] else ''}"
         )
     print()

@@ -271,3 +271,33 @@ def test_a_worker_keeps_no_pages_in_memory_when_its_budget_is_zero(client, setti
     client.get("/")
     django_cache.delete(cache.page_key(RequestFactory().get("/"), cache.current_state()))
     assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_a_kept_part_is_built_once_per_generation_and_served_from_memory(monkeypatch):
+    built = []
+
+    def build():
+        built.append(1)
+        return "<p>part</p>"
+
+    assert cache.kept("part", build, size=len) == "<p>part</p>"
+    shared_get = django_cache.get
+    monkeypatch.setattr(  # the shared cache has lost every kept part (not the state)
+        django_cache,
+        "get",
+        lambda key, *args, **kwargs: (
+            None if key.startswith("kept:") else shared_get(key, *args, **kwargs)
+        ),
+    )
+    assert cache.kept("part", build, size=len) == "<p>part</p>"
+    assert len(built) == 1  # served from this worker's memory
+    cache.invalidate()
+    cache.kept("part", build, size=len)
+    assert len(built) == 2  # a new generation builds it again
+
+
+def test_nothing_is_kept_for_a_lookup_that_found_nothing():
+    calls = []
+    assert cache.kept_object("missing", lambda: calls.append(1)) is None
+    assert cache.kept_object("missing", lambda: calls.append(1)) is None
+    assert len(calls) == 2
