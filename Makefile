@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e lint format check screenshots bench clean
+.PHONY: run test e2e lint format check screenshots bench bench-send clean
 
 $(PY):
 	@python=$$(bin/find-python) || exit 1; \
@@ -53,6 +53,12 @@ bench: $(VENV)/.run-installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/admin_lists.py --skip-collectstatic
 	npm install --prefix bench/lighthouse --no-audit --no-fund --silent
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/lighthouse/run.py --skip-collectstatic
+	$(MAKE) bench-send
+
+# The round-up to 100,000 subscribers, in a database of its own (SEND_BENCH_DATABASE_URL,
+# default newsroom_send_bench): it empties that database's newsletter tables first.
+bench-send: $(VENV)/.run-installed
+	$(PY) bench/send/run.py $(SEND_BENCH_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -3,9 +3,10 @@
     .venv/bin/python bench/send/run.py [--subscribers 100000] [--workers 1 2]
         [--sink postfix|aiosmtpd] [--json FILE]
 
-The database is DATABASE_URL, by default postgres://postgres@127.0.0.1:5432/
-newsroom_send_bench (created when missing). Its newsletter data is deleted first: never
-point this at real data. The sink is Postfix's smtp-sink (Debian package postfix), run
+The database is SEND_BENCH_DATABASE_URL, by default postgres://postgres@127.0.0.1:5432/
+newsroom_send_bench (created when missing); DATABASE_URL is ignored, so the page
+benchmarks' database (or a real one) exported there is never touched. Its newsletter
+data is deleted first: never point this at real data. The sink is Postfix's smtp-sink (Debian package postfix), run
 as a plain process on a free loopback port: written in C, it takes little CPU from the
 senders, and `-c` makes it count completed mail transactions. `--sink aiosmtpd`
 (bench/send/sink.py) records every recipient instead, at a cost in CPU.
@@ -43,7 +44,10 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_send_bench")
+# Its own variable: this script empties the newsletter tables of its database.
+os.environ["DATABASE_URL"] = os.environ.get(
+    "SEND_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_send_bench"
+)
 # As in production: DEBUG off (it would also log every query), so a secret key is needed.
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "send-benchmark-only-" + "x" * 40)
