@@ -25,7 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
-from functools import partial, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -333,14 +333,9 @@ class PageCacheMiddleware:
         return response
 
 
-def cached_page(view=None, *, store=True):
-    """Let PageCacheMiddleware serve `view` to anonymous GET and HEAD requests.
-
-    With `store=False` pages get the same headers and
-    validators but are not kept server-side.
-    """
-    if view is None:
-        return partial(cached_page, store=store)
+def cached_page(view):
+    """Let PageCacheMiddleware keep and serve `view` for anonymous GET and HEAD requests:
+    public pages get Cache-Control, an ETag and Last-Modified, and are marked to keep."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -361,8 +356,7 @@ def cached_page(view=None, *, store=True):
             return response
         state = getattr(request, "page_cache_state", None) or current_state()
         _public_headers(response, state)
-        if store:
-            response["X-Page-Cache"] = "miss"
+        response["X-Page-Cache"] = "miss"
         return _conditional(request, response, state)
 
     return wrapper
