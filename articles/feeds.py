@@ -1,22 +1,26 @@
 """RSS 2.0 and Atom feeds: full content, absolute links from SITE_URL, the lead image."""
 
+import contextvars
+import io
 import mimetypes
 import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
+from django.utils.xmlutils import SimplerXMLGenerator
 
-from articles import body
-from articles.cache import current_state
+from articles import body, queries
+from articles.cache import current_state, kept
 from articles.models import Article, Author, Section
 from articles.seo import absolute
 
 FEED_LENGTH = 30
+# Set while get_feed builds only the channel: items() then gives none (per request).
+_CHANNEL_ONLY = contextvars.ContextVar("feed_channel_only", default=False)
 CONTENT_KEY = "feed-content:{generation}:{pk}:{modified}"
 # Characters XML 1.0 cannot carry at all: one in a title would make the feed unwritable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -24,6 +28,27 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def xml_text(value):
     return _NOT_XML.sub("", str(value)) if value is not None else value
+
+
+class KeptItemsMixin:
+    """Write items kept as serialised XML (ArticleFeed.get_feed) instead of building them."""
+
+    kept_items_xml = None
+    kept_latest = None
+
+    def write_items(self, handler):
+        if self.kept_items_xml is None:
+            return super().write_items(handler)
+        handler.ignorableWhitespace(self.kept_items_xml)  # written as it is, not escaped
+
+    def latest_post_date(self):
+        return self.kept_latest or super().latest_post_date()
+
+    def items_xml(self):
+        """The items alone, serialised exactly as write() would write them."""
+        buffer = io.StringIO()
+        super().write_items(SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True))
+        return buffer.getvalue()
 
 
 class CleanTextMixin:
@@ -42,7 +67,7 @@ class CleanTextMixin:
         super().add_item(*map(xml_text, args), **kwargs)
 
 
-class FullContentRssFeed(CleanTextMixin, Rss201rev2Feed):
+class FullContentRssFeed(KeptItemsMixin, CleanTextMixin, Rss201rev2Feed):
     """RSS 2.0 with the whole article in <content:encoded>."""
 
     def rss_attributes(self):
@@ -57,7 +82,7 @@ class FullContentRssFeed(CleanTextMixin, Rss201rev2Feed):
             handler.addQuickElement("content:encoded", item["content"])
 
 
-class FullContentAtomFeed(CleanTextMixin, Atom1Feed):
+class FullContentAtomFeed(KeptItemsMixin, CleanTextMixin, Atom1Feed):
     """Atom with the whole article in <content type="html">."""
 
     def add_item_elements(self, handler, item):
@@ -83,7 +108,41 @@ class ArticleFeed(Feed):
     def get_articles(self, obj):
         return Article.objects.published()
 
+    def get_feed(self, obj, request):
+        """The feed, its items serialised once per set of article versions and kept.
+
+        Each request reads which articles the feed holds (one narrow query) and builds
+        the channel; the items' XML, the costly part (30 whole articles), is kept per
+        generation under the articles' keys and modification times.
+        """
+        newest = list(
+            self.get_articles(obj)
+            .newest_first()
+            .only("pk", "modified_at", "publish_at", "first_published_at", "updated_at")[
+                :FEED_LENGTH
+            ]
+        )
+        token = _CHANNEL_ONLY.set(True)
+        try:
+            feed = super().get_feed(obj, request)
+        finally:
+            _CHANNEL_ONLY.reset(token)
+        versions = ",".join(f"{a.pk}:{a.modified_at.timestamp()}" for a in newest)
+
+        def build():
+            complete = super(ArticleFeed, self).get_feed(obj, request)
+            return complete.items_xml()
+
+        feed.kept_items_xml = kept(
+            f"feed-items:{self.feed_type.__name__}:{versions}", build, size=len
+        )
+        dates = [date for a in newest for date in (self.item_pubdate(a), self.item_updateddate(a))]
+        feed.kept_latest = max(filter(None, dates), default=None)
+        return feed
+
     def items(self, obj=None):
+        if _CHANNEL_ONLY.get():
+            return []
         articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
         # An item's content (the article with its pictures, as absolute HTML) is the
         # costly part of a feed: kept per article version and page-cache generation,
@@ -180,7 +239,7 @@ class SectionFeed(ArticleFeed):
     url_name = "articles:section-feed"
 
     def get_object(self, request, slug):
-        return get_object_or_404(Section, slug=slug)
+        return queries.listing_owner(Section.objects.all(), slug=slug)
 
     def title(self, obj):
         return f"{obj.name} · {settings.SITE_NAME}"
@@ -199,7 +258,7 @@ class AuthorFeed(ArticleFeed):
     url_name = "articles:author-feed"
 
     def get_object(self, request, slug):
-        return get_object_or_404(Author, slug=slug)
+        return queries.listing_owner(Author.objects.all(), slug=slug)
 
     def title(self, obj):
         return f"{obj.name} · {settings.SITE_NAME}"

@@ -6,8 +6,10 @@ Every one starts from `Article.objects.published()`, the one rule of what is pub
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from taggit.models import TaggedItem
 
+from articles.cache import kept_object
 from articles.models import Article, Byline, Note
 
 
@@ -101,3 +103,13 @@ def public_corrections():
         .select_related("article", "article__section")
         .order_by("-created_at", "-pk")
     )
+
+
+def listing_owner(queryset, *, slug):
+    """The section, author or tag a listing shows, kept for the generation; else 404."""
+    found = kept_object(
+        f"{queryset.model._meta.label}:{slug}", lambda: queryset.filter(slug=slug).first()
+    )
+    if found is None:
+        raise Http404(f"No such {queryset.model._meta.verbose_name}.")
+    return found

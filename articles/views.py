@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
 from articles import body, page_parts, queries, search, seo
-from articles.cache import kept_fragment, kept_object
+from articles.cache import kept_fragment
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
 from newsroom.ratelimit import ratelimit
@@ -21,16 +21,6 @@ from newsroom.ratelimit import ratelimit
 PER_PAGE = 20
 SEARCH_PER_PAGE = 20
 FAVICON_MAX_AGE = 24 * 60 * 60
-
-
-def owner(queryset, *, slug):
-    """The section, author or tag a listing shows, kept for the generation; else 404."""
-    found = kept_object(
-        f"{queryset.model._meta.label}:{slug}", lambda: queryset.filter(slug=slug).first()
-    )
-    if found is None:
-        raise Http404(f"No such {queryset.model._meta.verbose_name}.")
-    return found
 
 
 class ListingMixin:
@@ -64,7 +54,7 @@ class SectionView(ListingMixin, TemplateView):
     template_name = "articles/section_detail.html"
 
     def get_queryset(self):
-        self.section = owner(Section.objects.all(), slug=self.kwargs["slug"])
+        self.section = queries.listing_owner(Section.objects.all(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(section=self.section)
 
     def get_context_data(self, **kwargs):
@@ -77,7 +67,7 @@ class AuthorView(ListingMixin, TemplateView):
     template_name = "articles/author_detail.html"
 
     def get_queryset(self):
-        self.author = owner(Author.objects.all(), slug=self.kwargs["slug"])
+        self.author = queries.listing_owner(Author.objects.all(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)
 
     def get_context_data(self, **kwargs):
@@ -104,7 +94,7 @@ class TagView(ListingMixin, TemplateView):
     template_name = "articles/tag_detail.html"
 
     def get_queryset(self):
-        self.tag = owner(Tag.objects.all(), slug=self.kwargs["slug"])
+        self.tag = queries.listing_owner(Tag.objects.all(), slug=self.kwargs["slug"])
         # A membership test rather than a join: PostgreSQL walks the publish-order
         # index and stops after one page instead of sorting every tagged article.
         tagged = TaggedItem.objects.filter(

@@ -1,6 +1,7 @@
 import feedparser
 import pytest
 
+from articles import cache
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -120,3 +121,25 @@ def test_an_items_kept_content_follows_an_edit_at_once(client, settings):
     article.save()
     feed = client.get("/feed/").content.decode()
     assert "Second telling." in feed and "First telling." not in feed
+
+
+@pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
+def test_a_feed_with_kept_items_is_the_feed_built_afresh(client, settings, url):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"  # past the page cache
+    ArticleFactory.create_batch(3, published=True)
+    first = client.get(url).content
+    kept = client.get(url).content
+    cache.invalidate()  # nothing kept any more; the content has not changed
+    afresh = client.get(url).content
+    assert first == kept == afresh
+    assert feedparser.parse(kept).entries
+
+
+def test_a_feed_past_the_page_cache_reads_one_row_set_once_its_items_are_kept(
+    client, settings, django_assert_num_queries
+):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
+    ArticleFactory.create_batch(3, published=True)
+    client.get("/feed/")
+    with django_assert_num_queries(1):
+        client.get("/feed/")
