@@ -27,7 +27,7 @@ class ListingMixin:
     """A paginated list of public articles as teaser cards.
 
     The page reads only what identifies each card (its key and modification time); the
-    `rendered_teasers` tag loads the rest for the cards it does not have in the cache.
+    `teaser_block` tag loads the rest for the cards it does not have kept.
     """
 
     template_name = "articles/article_list.html"

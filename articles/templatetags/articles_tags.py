@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
-from articles.cache import current_state, per_generation
+from articles.cache import current_state, kept_fragment, per_generation
 from articles.models import Article, Section
 
 register = template.Library()
@@ -121,6 +121,28 @@ def _load_for_cards(articles):
 
 
 @register.simple_tag
+def teaser_block(articles, *, lead_first=False, page_number=1):
+    """A listing page's cards as one block of HTML ("" for none), kept as a whole.
+
+    Kept per generation under the cards' article keys and modification times, so a
+    page past the page cache costs one kept read once its cards are known; the cards
+    themselves are also kept one by one (rendered_teasers) for the other pages that
+    show them.
+    """
+    articles = list(articles)
+    if not articles:
+        return ""
+    lead = bool(lead_first and page_number == 1)
+    versions = ",".join(f"{article.pk}:{article.modified_at.timestamp()}" for article in articles)
+    return kept_fragment(
+        f"cards:{int(lead)}:{versions}",
+        lambda: render_to_string(
+            "includes/teaser_cards.html",
+            {"cards": rendered_teasers(articles, lead_first=lead, page_number=1), "lead": lead},
+        ),
+    )
+
+
 def rendered_teasers(articles, *, lead_first=False, page_number=1):
     """The teaser cards of a listing as HTML, each kept in the cache between pages.
 

@@ -93,3 +93,12 @@ def test_an_unknown_section_is_not_found_and_not_kept(reader, django_assert_num_
     assert reader.get("/section/no-such-section/").status_code == 404
     with django_assert_num_queries(1):
         assert reader.get("/section/no-such-section/").status_code == 404
+
+
+def test_a_listings_cards_are_kept_as_one_block_and_follow_an_edit(reader):
+    article = ArticleFactory(published=True, title="Harbour talks resume")
+    assert "Harbour talks resume" in reader.get("/").content.decode()
+    article.title = "Harbour talks collapse"
+    article.save()  # a new modification time: a new block, whatever the generation
+    page = reader.get("/").content.decode()
+    assert "Harbour talks collapse" in page and "Harbour talks resume" not in page
