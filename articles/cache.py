@@ -97,24 +97,6 @@ def current_state():
     return state
 
 
-_generation_memo = {}
-
-
-def per_generation(name, compute):
-    """`compute()`, kept in this worker until the page-cache generation changes.
-
-    For small values every page shows (the section navigation): any content change
-    starts a new generation, so the kept value is exactly as fresh as a cached page.
-    """
-    generation = current_state()["generation"]
-    kept = _generation_memo.get(name)
-    if kept is not None and kept[0] == generation:
-        return kept[1]
-    value = compute()
-    _generation_memo[name] = (generation, value)
-    return value
-
-
 OBJECT_SIZE_ESTIMATE = 2048
 
 
@@ -160,9 +142,16 @@ def invalidate_on_commit():
     transaction.on_commit(invalidate)
 
 
+def is_anonymous_read(request):
+    """A GET or HEAD from someone without a session: what shared copies may answer.
+
+    Staff and people with a session (logged in, or mid-signup) always get fresh pages.
+    """
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
 def bypasses_cache(request):
-    """Staff and people with a session (logged in, or mid-signup) get fresh pages."""
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+    if not is_anonymous_read(request):
         return True
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)
@@ -195,18 +184,16 @@ class LocalPages:
         self._pages = OrderedDict()  # key -> (expires at, size, frozen)
         self._bytes = 0
 
-    def clear(self):
-        with self._lock:
+    def _follow(self, generation):
+        """Forget everything kept for an older generation (call with the lock held)."""
+        if generation != self._generation:
+            self._generation = generation
             self._pages.clear()
             self._bytes = 0
 
     def get(self, key, generation):
         with self._lock:
-            if generation != self._generation:
-                self._generation = generation
-                self._pages.clear()
-                self._bytes = 0
-                return None
+            self._follow(generation)
             entry = self._pages.get(key)
             if entry is None:
                 return None
@@ -223,10 +210,7 @@ class LocalPages:
             return
         expires = time.monotonic() + settings.CACHE_PAGE_SECONDS
         with self._lock:
-            if generation != self._generation:
-                self._generation = generation
-                self._pages.clear()
-                self._bytes = 0
+            self._follow(generation)
             if key in self._pages:
                 self._drop(key)
             self._pages[key] = (expires, size, frozen)
@@ -303,7 +287,7 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if not is_anonymous_read(request):
             return self.get_response(request)
         try:
             state = current_state()
@@ -339,7 +323,7 @@ def cached_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or bypasses_cache(request):
+        if bypasses_cache(request):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response

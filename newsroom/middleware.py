@@ -14,6 +14,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 
+from articles.cache import is_anonymous_read
+
 logger = logging.getLogger(__name__)
 
 STALE_KEY = "stale-page:{path}"
@@ -110,7 +112,7 @@ def remember_stale_copy(request, response):
 
 def stale_copy(request):
     """The last good copy of this page for an anonymous GET, or None."""
-    if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+    if not is_anonymous_read(request):
         return None
     try:
         frozen = cache.get(_stale_key(request))

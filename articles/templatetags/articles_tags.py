@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
-from articles.cache import current_state, kept_fragment, per_generation
+from articles.cache import current_state, kept, kept_fragment
 from articles.models import Article, Section
 
 register = template.Library()
@@ -28,7 +28,7 @@ def _navigation_links():
 def site_navigation(current_path):
     """The section navigation, the current page's link marked; every page shows it, so
     it is built once per page-cache generation and current page, not per request."""
-    links = per_generation("navigation-links", _navigation_links)
+    links = kept("navigation-links", _navigation_links, size=lambda links: 100 * len(links))
     current = current_path if any(url == current_path for _, url in links) else None
 
     def build():
@@ -45,7 +45,7 @@ def site_navigation(current_path):
             items,
         )
 
-    return per_generation(f"navigation:{current}", build)
+    return kept_fragment(f"navigation:{current}", build)
 
 
 @register.simple_tag
