@@ -27,7 +27,6 @@ FIGURE_OR_IMG_RE = re.compile(
     r'<figure data-image-id="(?P<figure_id>\d+)">(?P<inner>.*?)</figure>|(?P<img><img\b[^>]*>)',
     re.S,
 )
-FIGURE_ID_RE = re.compile(r'<figure data-image-id="(\d+)"|<img\b[^>]*\bdata-image-id="(\d+)"')
 CAPTION_RE = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
 ATTRIBUTE_RE = re.compile(r'([\w-]+)="([^"]*)"')
 PARAGRAPH_RE = re.compile(r"<p>(.*?)</p>", re.S)
@@ -137,10 +136,6 @@ def figure(image, *, caption=None, css_class="image", label="Photo", **picture_k
         picture(image, **picture_kwargs),
         format_html("<figcaption>{}</figcaption>", mark_safe(figcaption)) if figcaption else "",
     )
-
-
-def body_image_ids(body):
-    return {int(a or b) for a, b in FIGURE_ID_RE.findall(body or "")}
 
 
 def _is_local(src):

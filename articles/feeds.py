@@ -16,6 +16,7 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from articles import body, queries
 from articles.cache import current_state, kept
 from articles.models import Article, Author, Section
+from articles.richtext import body_image_ids
 from articles.seo import absolute
 
 FEED_LENGTH = 30
@@ -158,7 +159,7 @@ class ArticleFeed(Feed):
         missing = [article for article in articles if keys[article.pk] not in kept]
         # One query for every inline image of the items to build.
         images = body.load_images(
-            set().union(*(body.body_image_ids(article.body) for article in missing))
+            set().union(*(body_image_ids(article.body) for article in missing))
         )
         built = {keys[article.pk]: self._content(article, images) for article in missing}
         if built:

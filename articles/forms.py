@@ -10,7 +10,7 @@ from taggit.models import Tag
 
 from articles import images, services
 from articles.models import Article, Image, OldSlug
-from articles.text import make_slug
+from articles.slugs import make_slug
 
 
 class TagAutocompleteInput(forms.TextInput):
@@ -86,7 +86,7 @@ class ArticleAdminForm(forms.ModelForm):
         if self.instance.pk:
             self._check_version(cleaned.get("expected_version"))
         status = cleaned.get("status")
-        public = status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+        public = status in Article.PUBLIC_STATUSES
         if public and self.user is not None and not services.can_publish(self.user):
             self.add_error("status", "Only editors may publish or schedule articles.")
         publish_at = cleaned.get("publish_at")

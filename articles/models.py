@@ -8,7 +8,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from articles.richtext import SanitizedHTMLField, body_image_ids, has_foreign_images
-from articles.text import unique_slug
+from articles.slugs import unique_slug
 
 
 class Section(models.Model):
@@ -110,13 +110,6 @@ class Image(models.Model):
         photos = list(self.author_photos.only("pk", "name"))
         return {"lead": lead, "inline": inline, "author_photos": photos}
 
-    def is_in_use(self):
-        return (
-            self.lead_articles.exists()
-            or self.author_photos.exists()
-            or Article.objects.filter(body__contains=self.body_marker).exists()
-        )
-
 
 class Rendition(models.Model):
     class Format(models.TextChoices):
@@ -182,7 +175,7 @@ class ArticleQuerySet(models.QuerySet):
         A scheduled article becomes public when its time comes, with no job needed.
         """
         return self.filter(
-            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            status__in=Article.PUBLIC_STATUSES,
             publish_at__lte=now or timezone.now(),
         )
 
@@ -220,6 +213,9 @@ class Article(models.Model):
         REVIEW = "review", "In review"
         SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
+
+    #: Statuses that make an article public once its publish time has come.
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.SCHEDULED)
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -322,7 +318,7 @@ class Article(models.Model):
     @property
     def is_public(self):
         return (
-            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            self.is_public_status
             and self.publish_at is not None
             and self.publish_at <= timezone.now()
         )
@@ -337,15 +333,11 @@ class Article(models.Model):
 
     @property
     def is_public_status(self):
-        return self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+        return self.status in self.PUBLIC_STATUSES
 
     @property
     def was_published(self):
         return self.first_published_at is not None
-
-    @property
-    def lead_image_is_expired(self):
-        return self.lead_image is not None and self.lead_image.is_expired
 
     def body_images(self):
         """Library images placed in the body, in order of appearance."""

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from articles import body, queries, seo
 from articles.cache import kept
+from articles.richtext import body_image_ids
 
 PART_TEMPLATES = {
     "meta": "articles/parts/article_meta.html",
@@ -59,7 +60,7 @@ def article_context(article):
     latest = queries.latest_articles(exclude=article)
     images = body.load_images(
         {article.lead_image_id}
-        | body.body_image_ids(article.body)
+        | set(body_image_ids(article.body))
         | {other.lead_image_id for other in related}
     )
     lead_image = images.get(article.lead_image_id)

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_bench \\
         .venv/bin/python bench/pages.py [--rounds 3] [--duration 5] [--port 8110]
 
-Needs a database filled by `manage.py seed_bulk` and the Debian package `wrk`. It:
+Needs a database filled by `manage.py seed_bulk` (with DJANGO_SETTINGS_MODULE=bench.settings) and the Debian package `wrk`. It:
 
 1. looks up one public page of each kind (home, page 2,000, an article, a section, an
    author, a tag, a search, the RSS feed) and, in this process through Django's test

@@ -14,7 +14,6 @@ register = template.Library()
 
 TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
-ARTICLE_LEAD_SIZES = "(min-width: 50rem) 42rem, 100vw"
 TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
 
 

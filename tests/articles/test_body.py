@@ -1,6 +1,7 @@
 import pytest
 
 from articles import body
+from articles.richtext import body_image_ids
 from tests.factories import ImageFactory, RenditionFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def test_all_images_of_a_body_load_in_one_query(django_assert_num_queries):
         for i in images
     )
     with django_assert_num_queries(1):
-        loaded = body.load_images(body.body_image_ids(html))
+        loaded = body.load_images(body_image_ids(html))
         rendered = body.render_body(html, loaded)
     assert rendered.count("<picture>") == 5
     assert rendered.count('type="image/webp"') == 5

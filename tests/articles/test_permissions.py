@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
-from articles.apps import sync_groups
 from articles.models import Article
+from newsroom.roles import sync_groups
 from tests.articles.admin_helpers import article_form_data, change_url
 from tests.factories import (
     ArticleFactory,

@@ -154,7 +154,7 @@ def smtp_server(settings):
 def _staff(username, group, *, first_name, last_name):
     from django.contrib.auth.models import Group, Permission
 
-    from articles.apps import sync_groups
+    from newsroom.roles import sync_groups
     from tests.factories import StaffFactory
 
     # The groups come from a migration; the flush between live-server tests empties the

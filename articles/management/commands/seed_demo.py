@@ -16,8 +16,8 @@ from PIL import ImageDraw, ImageOps
 from articles import images, services
 from articles.management import demo_content as demo
 from articles.models import Article, Author, Byline, Image, Note, Section
+from articles.slugs import make_slug
 from articles.tasks import enqueue_renditions
-from articles.text import make_slug
 
 IMAGE_SIZE = (1600, 900)
 

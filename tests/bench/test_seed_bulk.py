@@ -6,13 +6,14 @@ from taggit.models import Tag, TaggedItem
 
 from articles.models import Article, Author, Byline, Image, Rendition
 from articles.richtext import sanitize_html
+from bench.management.commands import seed_bulk
 from newsletter.models import Subscriber
 
 SMALL = {"articles": 50, "subscribers": 100, "authors": 12, "tags": 40, "verbosity": 0}
 
 
 def seed(**overrides):
-    call_command("seed_bulk", **{**SMALL, **overrides})
+    call_command(seed_bulk.Command(), **{**SMALL, **overrides})
 
 
 def counts():

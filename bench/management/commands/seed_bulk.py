@@ -33,7 +33,7 @@ from articles.images import RENDITION_SAVE_OPTIONS, rendition_widths
 from articles.management import demo_content
 from articles.models import Article, Author, Byline, Image, Note, Rendition, Section
 from articles.richtext import sanitize_html
-from articles.text import make_slug
+from articles.slugs import make_slug
 from bench.datagen import ROLES, ContentGenerator, rng_for
 from newsletter.models import Subscriber
 
@@ -308,7 +308,7 @@ class Command(BaseCommand):
             status = Article.Status.REVIEW
         else:
             status = Article.Status.PUBLISHED
-        is_public = status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+        is_public = status in Article.PUBLIC_STATUSES
 
         image = self.image_ids[index % len(self.image_ids)] if rng.random() < 0.85 else None
         inline = None

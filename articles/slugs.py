@@ -1,4 +1,4 @@
-"""Text helpers shared by the content models."""
+"""Slugs for titles and names: Latin, never empty, unique on demand."""
 
 from anyascii import anyascii
 from django.utils.text import slugify
