@@ -77,8 +77,14 @@ class ImportedItem(models.Model):
     def get_absolute_url(self):
         return reverse("admin:wordpress_importeditem_change", args=[self.pk])
 
-    def target_url(self):
-        """Where an old address of this object now leads, or None."""
+    def target_url(self, *, file=False):
+        """Where an old address of this object now leads, or None.
+
+        An attachment page leads to the article it belongs to; its file's old URL
+        (`file=True`) to the library file.
+        """
+        if file and self.image is not None and self.image.file:
+            return self.image.file.url
         if self.article is not None and self.article.is_public:
             return self.article.get_absolute_url()
         if self.kind != self.Kind.POST and self.image is not None and self.image.file:

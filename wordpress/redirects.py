@@ -60,5 +60,5 @@ def target_for_path(path):
     }
     for candidate in candidates:
         if candidate in rows:
-            return rows[candidate].item.target_url()
+            return rows[candidate].item.target_url(file="/uploads/" in candidate)
     return None
