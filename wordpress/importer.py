@@ -31,7 +31,6 @@ from taggit.models import Tag, TaggedItem
 
 from articles import images as image_checks
 from articles.models import Article, Author, Byline, Image, Section
-from articles.richtext import sanitize_html
 from articles.services import apply_publication_dates
 from articles.tasks import enqueue_renditions
 from articles.text import make_slug, unique_slug
@@ -118,6 +117,10 @@ class WordPressImporter:
         self.counts = self.report.counts
         self._sections = {}
         self._tags = {}
+        self._tag_slugs = None
+        # What to forget when a transaction rolls back: rows it created that the
+        # in-memory lookups above already hold.
+        self._undo = []
         self._authors = {}
         self._fake_ids = 0
 
@@ -198,10 +201,13 @@ class WordPressImporter:
             return None
 
     def _in_transaction(self, work, item, site):
+        self._undo = []
         try:
             with _one_transaction():
                 work(item, site)
         except Exception as error:  # one bad post never stops the rest
+            for forget in reversed(self._undo):
+                forget()
             self.counts[f"{item.post_type}s failed"] += 1
             self.report.problem(
                 file=site.file, item=item, problem="not imported: error",
@@ -307,14 +313,18 @@ class WordPressImporter:
             site.attachments_of.setdefault(parent, []).append(item.wp_id)
             site.attachment_parents[item.wp_id] = parent
 
-    @staticmethod
-    def _index_path(site, relative_path, placed):
+    def _index_path(self, site, relative_path, placed):
         if not relative_path:
             return
         relative_path = relative_path.lower()
-        site.images_by_path.setdefault(relative_path, placed)
-        site.images_by_path.setdefault(original_of(relative_path), placed)
-        site.images_by_path.setdefault(relative_path.replace("-scaled.", "."), placed)
+        for key in {
+            relative_path,
+            original_of(relative_path),
+            relative_path.replace("-scaled.", "."),
+        }:
+            if key not in site.images_by_path:
+                site.images_by_path[key] = placed
+                self._undo.append(lambda key=key: site.images_by_path.pop(key, None))
 
     # Attachments ----------------------------------------------------------------------
     def import_attachment(self, item, site):
@@ -413,6 +423,7 @@ class WordPressImporter:
             placed = Placed(image.pk, image.alt_text, image.file.url)
         if item.post_type == "attachment":
             site.images_by_id[item.wp_id] = placed
+            self._undo.append(lambda: site.images_by_id.pop(item.wp_id, None))
         self._index_path(site, relative_path, placed)
         return placed if self.dry_run else image
 
@@ -539,7 +550,8 @@ class WordPressImporter:
         seo_description = plain(meta.get("_yoast_wpseo_metadesc"))
         article.seo_description = seo_description[:300] if "%%" not in seo_description else ""
         conversion = self._body(item, site)
-        article.body = sanitize_html(conversion.html)
+        # Saving runs the site's sanitiser (SanitizedHTMLField.pre_save), as every save does.
+        article.body = conversion.html
         article.lead_image_id = None
         if thumbnail := meta.get("_thumbnail_id", "").strip():
             placed = site.images_by_id.get(thumbnail)
@@ -652,6 +664,7 @@ class WordPressImporter:
             defaults={"author": author, "email": _email(known.get("email", ""))},
         )  # fmt: skip
         self._authors[login] = author
+        self._undo.append(lambda: self._authors.pop(login, None))
         return author
 
     def _bylines(self, article, item, site, *, replace):
@@ -717,6 +730,7 @@ class WordPressImporter:
         if section is None:
             section = Section.objects.create(slug=slug, name=name)
             self.counts["sections created"] += 1
+            self._undo.append(lambda: self._sections.pop(slug, None))
         self._sections[slug] = section
         return section
 
@@ -738,19 +752,21 @@ class WordPressImporter:
         return tags
 
     def _tag(self, name, wp_slug):
+        if self._tag_slugs is None:
+            # Every tag read once: thousands of posts share a few thousand tags.
+            self._tag_slugs = set()
+            for tag in Tag.objects.all():
+                self._tags.setdefault(tag.name.lower(), tag)
+                self._tag_slugs.add(tag.slug)
         key = name.lower()
         if key in self._tags:
             return self._tags[key]
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            # Latin slugs: the site's /tag/<slug>/ addresses are ASCII.
-            slug = unique_slug(
-                wp_slug or name,
-                taken=lambda s: Tag.objects.filter(slug=s).exists(),
-                max_length=100,
-            )
-            tag = Tag.objects.create(name=name, slug=slug)
-            self.counts["tags created"] += 1
+        # Latin slugs: the site's /tag/<slug>/ addresses are ASCII.
+        slug = unique_slug(wp_slug or name, taken=self._tag_slugs.__contains__, max_length=100)
+        tag = Tag.objects.create(name=name, slug=slug)
+        self._tag_slugs.add(slug)
+        self._undo.append(lambda: (self._tags.pop(key, None), self._tag_slugs.discard(slug)))
+        self.counts["tags created"] += 1
         self._tags[key] = tag
         return tag
 

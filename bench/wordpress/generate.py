@@ -14,8 +14,8 @@ Deterministic: the same arguments give the same files.
 import argparse
 import io
 import random
-import zlib
 import sys
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,11 +27,43 @@ sys.path.insert(0, str(ROOT))
 from articles.images import IPTC_BYLINE, IPTC_CREDIT, with_iptc  # noqa: E402
 
 BASE = "https://archive.example.com"
-WORDS = (
-    "government minister election market report city council police court water energy "
-    "school hospital budget vote protest border climate river bridge housing rent tax "
-    "union strike festival museum border trade war peace talks summit winter harvest"
-).split()
+WORDS = [
+    "government",
+    "minister",
+    "election",
+    "market",
+    "report",
+    "city",
+    "council",
+    "police",
+    "court",
+    "water",
+    "energy",
+    "school",
+    "hospital",
+    "budget",
+    "vote",
+    "protest",
+    "border",
+    "climate",
+    "river",
+    "bridge",
+    "housing",
+    "rent",
+    "tax",
+    "union",
+    "strike",
+    "festival",
+    "museum",
+    "border",
+    "trade",
+    "war",
+    "peace",
+    "talks",
+    "summit",
+    "winter",
+    "harvest",
+]
 AGENCIES = ["Reuters", "AFP", "AP", "Getty Images", "EPA"]
 CATEGORIES = [("news", ""), ("politics", "news"), ("world", "news"), ("europe", "world"),
               ("business", ""), ("culture", ""), ("books", "culture"), ("sport", ""),
@@ -138,7 +170,10 @@ def generate(out, *, posts, attachments, seed=1):
                         ("excerpt:encoded", cdata(sentence(rng, 8) if n % 3 else "")),
                         ("wp:post_id", str(wp_id)),
                         ("wp:post_date", cdata(f"{when:%Y-%m-%d %H:%M:%S}")),
-                        ("wp:post_date_gmt", cdata(f"{when - timedelta(hours=1):%Y-%m-%d %H:%M:%S}")),
+                        (
+                            "wp:post_date_gmt",
+                            cdata(f"{when - timedelta(hours=1):%Y-%m-%d %H:%M:%S}"),
+                        ),
                         ("wp:post_name", cdata(f"photo-{wp_id}")),
                         ("wp:status", cdata("inherit")),
                         ("wp:post_parent", "0"),
@@ -146,7 +181,10 @@ def generate(out, *, posts, attachments, seed=1):
                         ("wp:post_mime_type", cdata("image/jpeg")),
                         ("wp:attachment_url", cdata(url)),
                     ],
-                    meta=[("_wp_attached_file", path), ("_wp_attachment_image_alt", sentence(rng, 6))],
+                    meta=[
+                        ("_wp_attached_file", path),
+                        ("_wp_attachment_image_alt", sentence(rng, 6)),
+                    ],
                 )
             )
         attachment_ids = list(attachment_dates)
@@ -158,7 +196,9 @@ def generate(out, *, posts, attachments, seed=1):
             paragraphs = [paragraph(rng) for _ in range(rng.randint(6, 14))]
             picture = rng.choice(attachment_ids) if attachment_ids and n % 3 == 0 else None
             if block:
-                pieces = [f"<!-- wp:paragraph -->\n<p>{p}</p>\n<!-- /wp:paragraph -->" for p in paragraphs]
+                pieces = [
+                    f"<!-- wp:paragraph -->\n<p>{p}</p>\n<!-- /wp:paragraph -->" for p in paragraphs
+                ]
                 if picture:
                     src = f"{BASE}/wp-content/uploads/{attachment_dates[picture][:-4]}-1024x683.jpg"
                     pieces.insert(2, (
@@ -185,7 +225,9 @@ def generate(out, *, posts, attachments, seed=1):
                 if n % 15 == 0:
                     pieces.append("https://twitter.com/someone/status/12345")
                 if n % 25 == 0:
-                    pieces.append(f'[gallery ids="{rng.choice(attachment_ids)},{rng.choice(attachment_ids)}"]')
+                    pieces.append(
+                        f'[gallery ids="{rng.choice(attachment_ids)},{rng.choice(attachment_ids)}"]'
+                    )
                 if n % 40 == 0:
                     pieces.append('[contact-form-7 id="5" title="Contact"]')
                 content = "\n\n".join(pieces)
@@ -198,7 +240,10 @@ def generate(out, *, posts, attachments, seed=1):
                 status = "future"
             category, parent = CATEGORIES[n % len(CATEGORIES)]
             terms = [("category", category, category.title())]
-            terms += [("post_tag", f"t{zlib.crc32(t.encode())}", t) for t in rng.sample(tags, rng.randint(2, 5))]
+            terms += [
+                ("post_tag", f"t{zlib.crc32(t.encode())}", t)
+                for t in rng.sample(tags, rng.randint(2, 5))
+            ]
             creator = authors[n % len(authors)][0]
             if n % 10 == 0:
                 terms += [("author", f"cap-{creator}", creator),
@@ -212,15 +257,19 @@ def generate(out, *, posts, attachments, seed=1):
                         ("title", cdata(sentence(rng, 8)[:-1])),
                         ("link", f"{BASE}/{when:%Y/%m/%d}/{slug}/"),
                         ("dc:creator", cdata(creator)),
-                        ("guid", f'{BASE}/?p={wp_id}'),
+                        ("guid", f"{BASE}/?p={wp_id}"),
                         ("content:encoded", cdata(content)),
                         ("excerpt:encoded", cdata(sentence(rng, 16) if n % 2 else "")),
                         ("wp:post_id", str(wp_id)),
                         ("wp:post_date", cdata(f"{when:%Y-%m-%d %H:%M:%S}")),
-                        ("wp:post_date_gmt", cdata(
-                            "0000-00-00 00:00:00" if status == "draft"
-                            else f"{when - timedelta(hours=1):%Y-%m-%d %H:%M:%S}"
-                        )),  # fmt: skip
+                        (
+                            "wp:post_date_gmt",
+                            cdata(
+                                "0000-00-00 00:00:00"
+                                if status == "draft"
+                                else f"{when - timedelta(hours=1):%Y-%m-%d %H:%M:%S}"
+                            ),
+                        ),
                         ("wp:post_name", cdata(slug)),
                         ("wp:status", cdata(status)),
                         ("wp:post_parent", "0"),

@@ -83,7 +83,7 @@ def main():
     csv_path = Path(media) / "problems.csv"
     first, first_peak, report = run_import(env, export, uploads, csv_path)
     print(report)
-    second, second_peak, report_again = run_import(env, export, uploads, csv_path)
+    second, _, report_again = run_import(env, export, uploads, csv_path)
     print(report_again)
     counts = subprocess.run(
         [PYTHON, "manage.py", "shell", "-v", "0", "-c",

@@ -522,3 +522,28 @@ def test_yoast_primary_category_chooses_the_section(run_import, export_file):
 def test_imported_timestamps_use_the_publish_time_not_now(run_import, site_export, uploads):
     run_import(site_export, media_dir=str(uploads))
     assert article_of(100).publish_at < timezone.now()
+
+
+def test_a_rolled_back_post_does_not_leave_its_new_tags_and_authors_behind_for_the_next(
+    run_import, export_file, monkeypatch
+):
+    from wordpress import importer
+
+    real = importer.WordPressImporter._legacy_urls
+
+    def fail_for_post_1(self, record, paths, site):
+        if record.wp_id == "1":
+            raise RuntimeError("disk full")
+        return real(self, record, paths, site)
+
+    monkeypatch.setattr(importer.WordPressImporter, "_legacy_urls", fail_for_post_1)
+    shared = {"terms": [("post_tag", "fresh", "Fresh"), ("category", "new-section", "New")]}
+    export = wxr(
+        item(wp_id=1, creator="newcomer", **shared), item(wp_id=2, creator="newcomer", **shared)
+    )
+    result = run_import(export_file(export))
+    assert "not imported: error" in result.problems_of(1)
+    article = article_of(2)
+    assert list(article.tags.names()) == ["Fresh"]
+    assert article.section.slug == "new-section"
+    assert [author.slug for author in article.ordered_authors] == ["newcomer"]
