@@ -126,3 +126,17 @@ def test_a_redirect_follows_a_later_slug_change(client, run_import, export_file)
 
 def test_post_requests_are_not_redirected(client, imported):
     assert client.post("/?p=100").status_code != 301
+
+
+def test_a_failing_lookup_leaves_the_sites_own_answer(client, imported, monkeypatch):
+    from django.db import OperationalError
+
+    from wordpress import redirects
+
+    def down(*args):
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(redirects, "target_for_path", down)
+    monkeypatch.setattr(redirects, "target_for_id", down)
+    assert client.get("/no-such-slug/").status_code == 404
+    assert client.get("/?p=100").status_code == 200  # the home page answers instead
