@@ -30,7 +30,7 @@ from django.utils.html import strip_tags
 from taggit.models import Tag, TaggedItem
 
 from articles import images as image_checks
-from articles.models import Article, Author, Byline, Image, Section
+from articles.models import Article, Author, Byline, Image, OldSlug, Section
 from articles.services import apply_publication_dates
 from articles.tasks import enqueue_renditions
 from articles.text import make_slug, unique_slug
@@ -118,6 +118,7 @@ class WordPressImporter:
         self._sections = {}
         self._tags = {}
         self._tag_slugs = None
+        self._taken_slugs = None
         # What to forget when a transaction rolls back: rows it created that the
         # in-memory lookups above already hold.
         self._undo = []
@@ -539,8 +540,10 @@ class WordPressImporter:
             if not item.get("wp:post_name").strip():
                 wanted = ""
             article.slug = unique_slug(
-                wanted or article.title, taken=article.slug_is_taken, max_length=220
+                wanted or article.title, taken=self._slug_is_taken, max_length=220
             )
+            self._taken_slugs.add(article.slug)
+            self._undo.append(lambda slug=article.slug: self._taken_slugs.discard(slug))
         article.dek = _truncate(plain(item.get("excerpt:encoded")), DEK_MAX)
         article.status, article.publish_at = self._status_and_time(item, site, status)
         article.section = self._section(item, site)
@@ -575,6 +578,13 @@ class WordPressImporter:
         else:
             article.tags.set(tags, clear=True)
         return article, is_new
+
+    def _slug_is_taken(self, slug):
+        """Article.slug_is_taken, from memory: every slug, current and old, read once."""
+        if self._taken_slugs is None:
+            self._taken_slugs = set(Article.objects.values_list("slug", flat=True))
+            self._taken_slugs.update(OldSlug.objects.values_list("slug", flat=True))
+        return slug in self._taken_slugs
 
     def _body(self, item, site):
         converter = BodyConverter(

@@ -547,3 +547,18 @@ def test_a_rolled_back_post_does_not_leave_its_new_tags_and_authors_behind_for_t
     assert list(article.tags.names()) == ["Fresh"]
     assert article.section.slug == "new-section"
     assert [author.slug for author in article.ordered_authors] == ["newcomer"]
+
+
+def test_a_slug_already_used_here_gets_a_suffix_and_the_old_url_still_leads_to_the_import(
+    run_import, export_file, client
+):
+    from articles.models import OldSlug
+    from tests.factories import ArticleFactory
+
+    ours = ArticleFactory(slug="election-night")
+    OldSlug.objects.create(article=ours, slug="election-night-2")
+    run_import(export_file(wxr(item(wp_id=1, slug="election-night", title="Election night"))))
+    imported = article_of(1)
+    assert imported.slug == "election-night-3"
+    assert client.get("/election-night/")["Location"] == imported.get_absolute_url()
+    assert Article.objects.get(pk=ours.pk).slug == "election-night"
