@@ -31,7 +31,9 @@ PYTHON = sys.executable
 
 
 def run_import(env, export, uploads, csv_path):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     result = subprocess.run(
         [PYTHON, "manage.py", "import_wordpress", str(export), "--media-dir", str(uploads),
@@ -41,8 +43,11 @@ def run_import(env, export, uploads, csv_path):
     elapsed = time.perf_counter() - started
     if result.returncode:
         sys.exit(result.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024, result.stdout
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    load = (load + os.getloadavg()[0]) / 2
+    print(f"{elapsed:.1f} s wall, {cpu:.1f} s CPU of the import process, load average ~{load:.1f}")
+    return elapsed, max(usage.ru_maxrss, before) / 1024, result.stdout
 
 
 def main():
