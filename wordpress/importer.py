@@ -339,9 +339,9 @@ class WordPressImporter:
             self.counts["attachments unchanged"] += 1
             return
         url = item.get("wp:attachment_url").strip() or item.get("guid").strip()
-        relative_path = item.postmeta.get("_wp_attached_file", "").strip().lstrip(
-            "/"
-        ) or uploads_path(url)
+        relative_path = _attached_file(item.postmeta.get("_wp_attached_file", "")) or (
+            uploads_path(url)
+        )
         mime = item.get("wp:post_mime_type", "").strip()
         record = existing or ImportedItem(
             site=site.key, kind=ImportedItem.Kind.ATTACHMENT, wp_id=item.wp_id
@@ -900,6 +900,14 @@ def _with_path(url, relative_path):
     if at == -1:
         return url
     return parts._replace(path=parts.path[: at + len(marker)] + relative_path).geturl()
+
+
+def _attached_file(value):
+    """`_wp_attached_file` relative to uploads/; very old sites stored a server path."""
+    value = value.strip()
+    if "/uploads/" in value:
+        return uploads_path(value)
+    return value.lstrip("/")
 
 
 def _truncate(text, limit):

@@ -562,3 +562,15 @@ def test_a_slug_already_used_here_gets_a_suffix_and_the_old_url_still_leads_to_t
     assert imported.slug == "election-night-3"
     assert client.get("/election-night/")["Location"] == imported.get_absolute_url()
     assert Article.objects.get(pk=ours.pk).slug == "election-night"
+
+
+def test_an_old_absolute_attached_file_path_is_found_under_the_media_dir(
+    run_import, export_file, uploads
+):
+    old = attachment(wp_id=5, path="2019/03/crowds.jpg").replace(
+        "<![CDATA[2019/03/crowds.jpg]]></wp:meta_value>",
+        "<![CDATA[/home/site/public_html/wp-content/uploads/2019/03/crowds.jpg]]></wp:meta_value>",
+    )
+    assert "/home/site/public_html" in old
+    run_import(export_file(wxr(old)), media_dir=str(uploads))
+    assert ImportedItem.objects.get(kind="attachment", wp_id="5").image is not None
