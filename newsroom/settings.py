@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "newsroom",
     "articles",
     "newsletter",
+    "wordpress",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "newsroom.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Old WordPress addresses (/?p=ID, old permalinks): answered above the page cache.
+    "wordpress.middleware.LegacyRedirectMiddleware",
     # Above everything a cached page does not need (sessions, CSRF, auth, gzip).
     "articles.cache.PageCacheMiddleware",
     "django.middleware.gzip.GZipMiddleware",

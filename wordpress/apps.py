@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WordPressConfig(AppConfig):
+    name = "wordpress"
+    verbose_name = "WordPress import"
+    default_auto_field = "django.db.models.BigAutoField"
