@@ -242,8 +242,6 @@ RATELIMITS = {
     # Search is the one public page the page cache cannot absorb.
     "search-ip": ENV.get("RATELIMIT_SEARCH_IP", "60/m"),
 }
-# Set to "HTTP_X_FORWARDED_FOR" behind a proxy that appends the client's address.
-RATELIMIT_IP_HEADER = ENV.get("RATELIMIT_IP_HEADER", "") or None
 
 # Transport security follows the scheme of SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True
