@@ -17,6 +17,7 @@ from newsletter.tokens import (
     read_unsubscribe_token,
 )
 from newsroom import ratelimit
+from newsroom.security import client_ip
 
 RATE_LIMITED_TEMPLATE = "newsletter/subscriber_rate_limited.html"
 
@@ -32,7 +33,11 @@ def _cross_site(request):
     if fetch_site:
         return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
+    if origin == "null":
+        # An opaque origin: a sandboxed frame, a data: URL, a file, a privacy redirect.
+        # None of them is our own form.
+        return True
+    if origin:
         site = urlsplit(settings.SITE_URL)
         allowed = {f"{site.scheme}://{site.netloc}", f"{request.scheme}://{request.get_host()}"}
         return origin not in allowed
@@ -89,7 +94,7 @@ def confirm(request, token):
     if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/subscriber_confirmed.html", {"already": True})
     if request.method == "POST":
-        services.confirm_subscription(subscriber=subscriber, ip=ratelimit.client_ip(request))
+        services.confirm_subscription(subscriber=subscriber, ip=client_ip(request))
         return render(request, "newsletter/subscriber_confirmed.html")
     return render(request, "newsletter/subscriber_confirm.html")
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsroom.request_guards.RequestGuardMiddleware",
     "newsroom.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -131,6 +132,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Failed sign-ins lock the account, and separately the address, for a cool-off time.
+# A rejected or missing ?next= on the admin's login lands on the desk, not on Django's
+# default /accounts/profile/ (which does not exist here).
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = env.read_int(ENV, "LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.read_int(ENV, "LOGIN_LOCKOUT_MINUTES", 15))
@@ -197,6 +202,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMAGE_UPLOAD_MAX_BYTES = env.read_int(ENV, "IMAGE_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.read_int(ENV, "IMAGE_MAX_PIXELS", 60_000_000)
+# Any request body over this is refused from its Content-Length, before it is read
+# (newsroom/request_guards.py): the largest image plus room for the rest of its form.
+REQUEST_MAX_BYTES = env.read_int(ENV, "REQUEST_MAX_BYTES", IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "newsroom.request_guards.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Email: SMTP when EMAIL_HOST is set, otherwise every message lands in var/outbox.
 _email_host = ENV.get("EMAIL_HOST", "").strip()
