@@ -13,7 +13,7 @@ from newsletter.models import Subscriber
 from newsletter.tokens import (
     TokenExpired,
     TokenInvalid,
-    read_confirm_token,
+    read_confirm_link,
     read_unsubscribe_token,
 )
 from newsroom import ratelimit
@@ -86,25 +86,32 @@ def _signup_page(request, form, *, status=200):
 def confirm(request, token):
     """GET shows a button; only its POST confirms, so link-scanning robots confirm nobody."""
     try:
-        subscriber = read_confirm_token(token)
+        subscriber, issued_at = read_confirm_link(token)
     except TokenExpired as expired:
         return _expired(request, expired.subscriber_id)
     except TokenInvalid:
         return _invalid_link(request)
     if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/subscriber_confirmed.html", {"already": True})
+    if subscriber.unsubscribed_at and issued_at <= subscriber.unsubscribed_at:
+        return _invalid_link(request, withdrawn=True)
     if request.method == "POST":
-        services.confirm_subscription(subscriber=subscriber, ip=client_ip(request))
+        confirmed = services.confirm_subscription(
+            subscriber=subscriber, ip=client_ip(request), link_issued_at=issued_at
+        )
+        if confirmed is None:
+            return _invalid_link(request, withdrawn=True)
         return render(request, "newsletter/subscriber_confirmed.html")
     return render(request, "newsletter/subscriber_confirm.html")
 
 
-def _invalid_link(request):
-    """A tampered or truncated link: say so and offer the signup form, never a 500."""
+def _invalid_link(request, *, withdrawn=False):
+    """A tampered or truncated link, or one made before its reader unsubscribed: say so
+    and offer the signup form, never a 500."""
     return render(
         request,
         "newsletter/subscriber_link_invalid.html",
-        {"signup_form": SignupForm()},
+        {"signup_form": SignupForm(), "withdrawn": withdrawn},
         status=400,
     )
 

@@ -13,6 +13,7 @@
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.template.defaultfilters import filesizeformat
 
 REFUSED_METHODS = {"TRACE", "TRACK", "CONNECT"}
 ALLOWED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -48,9 +49,13 @@ class RequestGuardMiddleware:
         except ValueError:
             return _refused(400, "Bad Content-Length.\n")
         if length > settings.REQUEST_MAX_BYTES:
-            megabytes = settings.REQUEST_MAX_BYTES // (1024 * 1024)
-            return _refused(413, f"Too large: requests are limited to {megabytes} MB.\n")
-        if _carries_nul(request.META.get("QUERY_STRING", "")) or "\x00" in request.path:
+            return _refused(
+                413,
+                f"This upload is {filesizeformat(length)}; an image may be at most "
+                f"{filesizeformat(settings.IMAGE_UPLOAD_MAX_BYTES)}. "
+                "Go back and choose a smaller file.\n",
+            )
+        if _carries_nul(request.META.get("QUERY_STRING", "")):
             return HttpResponseBadRequest("A NUL byte is not allowed in a URL.\n")
         if (
             request.method == "POST"
