@@ -132,3 +132,41 @@ def test_the_throttle_counts_names_that_do_not_exist_alike(client):
     spray(client, "nobody-here", 7)
     response = attempt(client, "nobody-here", "x", ip="192.0.2.10")
     assert "being slowed down" in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_a_live_server_an_attacker_cannot_lock_the_editor_out(live_server, settings):
+    """The issue's attack over real HTTP: the TCP peer is the loopback 'proxy' and the
+    attacker and the editor differ only in the address the proxy appended."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    EditorFactory(username="editor")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def sign_in(password, address):
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+        headers = {"X-Forwarded-For": address}
+        url = f"{live_server.url}{LOGIN}"
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as page:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token.group(1), "username": "editor", "password": password}
+        ).encode()
+        request = urllib.request.Request(url, data=body, headers={**headers, "Referer": url})
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, response.headers.get("Location")
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location")
+
+    answers = [sign_in("wrong", "198.51.100.1")[0] for _ in range(5)]
+    assert answers == [200] * 4 + [429]  # the fifth failure locks the attacker's own pair
+    assert sign_in(PASSWORD, "198.51.100.1")[0] == 429
+    assert sign_in(PASSWORD, "192.0.2.99") == (302, "/admin/")
