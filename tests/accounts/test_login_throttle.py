@@ -143,6 +143,7 @@ def test_through_a_live_server_an_attacker_cannot_lock_the_editor_out(live_serve
     import urllib.parse
     import urllib.request
 
+    settings.LOGIN_THROTTLE_AFTER = 10  # the default
     EditorFactory(username="editor")
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
