@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
@@ -554,10 +554,6 @@ class ArticleAdmin(VersionAdmin):
             return False
         return obj is None or services.can_publish(request.user) or obj.status == "draft"
 
-    def _is_contributor(self, request):
-        user = request.user
-        return user.has_perm("articles.change_article") and not services.can_publish(user)
-
     def get_queryset(self, request):
         queryset = (
             super()
@@ -575,9 +571,7 @@ class ArticleAdmin(VersionAdmin):
                 ),
             )
         )
-        if self._is_contributor(request):
-            queryset = queryset.owned_by(request.user)
-        return queryset
+        return queryset.visible_to_staff(request.user)
 
     # Search: titles, deks and author names by substring; bodies by full text.
 
@@ -707,13 +701,38 @@ class ArticleAdmin(VersionAdmin):
 
     # Revisions: a readable history with a diff, and restore.
 
+    def _hidden_from(self, request, object_id):
+        """The "does not exist" answer when get_queryset hides the article from this user.
+
+        reversion's own views read versions without asking get_queryset, and name the
+        article in their messages: a contributor must not learn others' drafts from them.
+        """
+        if self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return None
+
+    def recoverlist_view(self, request, extra_context=None):
+        # Deleted articles have no owner left to check against: editors recover them.
+        if not services.can_publish(request.user):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not services.can_publish(request.user):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
     def revision_view(self, request, object_id, version_id, extra_context=None):
+        if (hidden := self._hidden_from(request, object_id)) is not None:
+            return hidden
         request._article_current_version = (
             Article.objects.filter(pk=object_id).values_list("version", flat=True).first()
         )
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
+        if (hidden := self._hidden_from(request, object_id)) is not None:
+            return hidden
         versions = list(self._versions(object_id))
         rows = []
         for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):

@@ -191,6 +191,21 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-publish_at", "-pk")
 
+    def visible_to_staff(self, user):
+        """What a staff member may open in the admin and preview: the one rule for both.
+
+        Editors (who may publish) and readers of the desk (the view permission alone, as
+        newsletter editors have) see every article; a contributor sees only their own.
+        """
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        may_change = user.has_perm("articles.change_article")
+        if not (may_change or user.has_perm("articles.view_article")):
+            return self.none()
+        if may_change and not user.has_perm("articles.publish_article"):
+            return self.owned_by(user)
+        return self
+
     def owned_by(self, user):
         """Articles a user created or carries a byline on."""
         return self.filter(

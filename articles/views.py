@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
@@ -127,16 +128,25 @@ def article_detail(request, year, month, day, slug):
     )
 
 
+@never_cache
 def article_preview(request, pk):
-    if not request.user.is_staff:
-        raise Http404
-    article = get_object_or_404(Article.objects.select_related("section"), pk=pk)
+    """An unpublished article as it will look, for the staff the admin shows it to.
+
+    Anyone else gets the same 404 as for an id that does not exist: ids are sequential,
+    and a 403 would confirm which drafts exist.
+    """
+    article = get_object_or_404(
+        Article.objects.visible_to_staff(request.user).select_related("section"), pk=pk
+    )
     parts = page_parts.render_parts(article)
-    return render(
+    response = render(
         request,
         "articles/article_detail.html",
         {"parts": parts, "canonical_url": parts["canonical_url"], "is_preview": True},
     )
+    # A draft must never be kept by a browser's or a proxy's shared cache.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @ratelimit("search-ip", methods=("GET", "HEAD"), template_name="articles/search_rate_limited.html")

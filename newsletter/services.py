@@ -33,23 +33,27 @@ def request_subscription(*, email, source):
     bounced: a fresh confirmation (the status changes only when the link is confirmed).
     Active: nothing at all, so the owner of an address is never pestered by strangers.
     Returns the subscriber who was sent a confirmation, or None.
+
+    Every branch does the same work, so the time the answer takes tells nobody whether an
+    address subscribes (issue 13): one locked read, one single-row write in a savepoint
+    (an active subscriber's row is written with its own consent source, unchanged) and
+    one queued confirmation task, which sends nothing to an active subscriber.
     """
     email = normalize_email(email)
     with transaction.atomic():
         subscriber = Subscriber.objects.with_email(email).select_for_update().first()
-        if subscriber is None:
-            try:
-                with transaction.atomic():
+        try:
+            with transaction.atomic():
+                if subscriber is None:
                     subscriber = Subscriber.objects.create(email=email, consent_source=source)
-            except IntegrityError:  # the same address, at the same moment, from elsewhere
-                return None
-        elif subscriber.status in RESUBSCRIBABLE:
-            subscriber.consent_source = source
-            subscriber.save(update_fields=["consent_source"])
-        else:
+                else:
+                    if subscriber.status in RESUBSCRIBABLE:
+                        subscriber.consent_source = source
+                    subscriber.save(update_fields=["consent_source"])
+        except IntegrityError:  # the same address, at the same moment, from elsewhere
             return None
         send_confirmation(subscriber=subscriber)
-    return subscriber
+    return subscriber if subscriber.status in RESUBSCRIBABLE else None
 
 
 def send_confirmation(*, subscriber):
@@ -58,9 +62,15 @@ def send_confirmation(*, subscriber):
     transaction.on_commit(lambda: send_confirmation_email.enqueue(subscriber.pk))
 
 
-def confirm_subscription(*, subscriber, ip):
+def confirm_subscription(*, subscriber, ip, link_issued_at=None):
+    """Make `subscriber` active. Returns the subscriber, or None when the link was made
+    before they unsubscribed: unsubscribing withdrew the consent that link asked for, and
+    only a new sign-up (a new link) gives it again."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        withdrawn_at = subscriber.unsubscribed_at
+        if link_issued_at is not None and withdrawn_at and link_issued_at <= withdrawn_at:
+            return None
         if subscriber.status != Subscriber.Status.ACTIVE:
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.confirmed_at = timezone.now()
@@ -249,14 +259,25 @@ def _existing_addresses(emails):
     return found
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (OWASP, "CSV Injection"): "=cmd|'/C calc'!A0" runs a program on the editor's machine.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value):
+    """The text a spreadsheet shows as text: a leading formula character gets a ' first."""
+    value = str(value)
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def export_rows(queryset):
     yield CSV_COLUMNS
     for s in queryset.order_by("pk").iterator(chunk_size=2000):
         yield [
-            s.email,
+            spreadsheet_safe(s.email),
             s.status,
             s.signed_up_at.isoformat() if s.signed_up_at else "",
             s.confirmed_at.isoformat() if s.confirmed_at else "",
             s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
-            s.consent_source,
+            spreadsheet_safe(s.consent_source),
         ]

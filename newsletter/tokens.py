@@ -6,6 +6,7 @@ means a token stops working once its address is erased, even if the row id were 
 """
 
 import datetime
+import time
 
 from django.conf import settings
 from django.core import signing
@@ -36,7 +37,10 @@ def _payload(subscriber):
 
 
 def make_confirm_token(subscriber):
-    return signing.dumps(_payload(subscriber), salt=CONFIRM_SALT, compress=True)
+    # "i", when the link was made: a link made before the reader unsubscribed carries no
+    # consent after it (newsletter.services.confirm_subscription).
+    payload = {**_payload(subscriber), "i": round(time.time(), 3)}
+    return signing.dumps(payload, salt=CONFIRM_SALT, compress=True)
 
 
 def make_unsubscribe_token(subscriber):
@@ -65,15 +69,28 @@ def _subscriber_for(data):
     return subscriber
 
 
-def read_confirm_token(token):
-    """The subscriber the token names; TokenExpired or TokenInvalid otherwise."""
+def read_confirm_link(token):
+    """(subscriber, when the link was made); TokenExpired or TokenInvalid otherwise.
+
+    Links made before links carried their time count as made at the epoch: older than
+    any unsubscription.
+    """
     max_age = datetime.timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS)
     try:
         data = _load(token, salt=CONFIRM_SALT, max_age=max_age)
     except signing.SignatureExpired:
         data = _load(token, salt=CONFIRM_SALT)
         raise TokenExpired(_subscriber_for(data).pk) from None
-    return _subscriber_for(data)
+    issued = data.get("i", 0)
+    if not isinstance(issued, (int, float)):
+        raise TokenInvalid
+    issued_at = datetime.datetime.fromtimestamp(issued, tz=datetime.UTC)
+    return _subscriber_for(data), issued_at
+
+
+def read_confirm_token(token):
+    """The subscriber the token names; TokenExpired or TokenInvalid otherwise."""
+    return read_confirm_link(token)[0]
 
 
 def read_unsubscribe_token(token):

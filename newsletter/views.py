@@ -13,10 +13,11 @@ from newsletter.models import Subscriber
 from newsletter.tokens import (
     TokenExpired,
     TokenInvalid,
-    read_confirm_token,
+    read_confirm_link,
     read_unsubscribe_token,
 )
 from newsroom import ratelimit
+from newsroom.security import client_ip
 
 RATE_LIMITED_TEMPLATE = "newsletter/subscriber_rate_limited.html"
 
@@ -32,7 +33,11 @@ def _cross_site(request):
     if fetch_site:
         return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
+    if origin == "null":
+        # An opaque origin: a sandboxed frame, a data: URL, a file, a privacy redirect.
+        # None of them is our own form.
+        return True
+    if origin:
         site = urlsplit(settings.SITE_URL)
         allowed = {f"{site.scheme}://{site.netloc}", f"{request.scheme}://{request.get_host()}"}
         return origin not in allowed
@@ -81,25 +86,32 @@ def _signup_page(request, form, *, status=200):
 def confirm(request, token):
     """GET shows a button; only its POST confirms, so link-scanning robots confirm nobody."""
     try:
-        subscriber = read_confirm_token(token)
+        subscriber, issued_at = read_confirm_link(token)
     except TokenExpired as expired:
         return _expired(request, expired.subscriber_id)
     except TokenInvalid:
         return _invalid_link(request)
     if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/subscriber_confirmed.html", {"already": True})
+    if subscriber.unsubscribed_at and issued_at <= subscriber.unsubscribed_at:
+        return _invalid_link(request, withdrawn=True)
     if request.method == "POST":
-        services.confirm_subscription(subscriber=subscriber, ip=ratelimit.client_ip(request))
+        confirmed = services.confirm_subscription(
+            subscriber=subscriber, ip=client_ip(request), link_issued_at=issued_at
+        )
+        if confirmed is None:
+            return _invalid_link(request, withdrawn=True)
         return render(request, "newsletter/subscriber_confirmed.html")
     return render(request, "newsletter/subscriber_confirm.html")
 
 
-def _invalid_link(request):
-    """A tampered or truncated link: say so and offer the signup form, never a 500."""
+def _invalid_link(request, *, withdrawn=False):
+    """A tampered or truncated link, or one made before its reader unsubscribed: say so
+    and offer the signup form, never a 500."""
     return render(
         request,
         "newsletter/subscriber_link_invalid.html",
-        {"signup_form": SignupForm()},
+        {"signup_form": SignupForm(), "withdrawn": withdrawn},
         status=400,
     )
 

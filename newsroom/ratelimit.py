@@ -1,8 +1,14 @@
-"""A small sliding-window rate limiter on Django's cache, reusable by any app.
+"""One fixed-window counter on Django's cache, and the rate limits built on it.
 
-Limits live in settings.RATELIMITS as "count/period" strings ("20/h", "5/m"), keyed by
-a scope name, so operations can tune them without a deploy of code. With REDIS_URL set
-every process shares the counters; with the local-memory cache each process counts alone.
+Everything in the project that counts events per period counts them here: the search and
+sign-up limits (settings.RATELIMITS), the sign-in throttle per account
+(newsroom.login_throttle) and the newsletter's sending cap (`acquire`). Limits are
+"count/period" strings ("20/h", "5/m") so operations can tune them without a deploy of
+code. With REDIS_URL set every process shares the counters; with the local-memory cache
+each process counts alone.
+
+Clients are told apart by newsroom.security.client_ip, the project's one reading of the
+client address (it honours TRUSTED_PROXY_COUNT).
 """
 
 import contextlib
@@ -15,6 +21,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+
+from newsroom.security import client_ip
+
+__all__ = [
+    "Window",
+    "acquire",
+    "client_ip",
+    "count",
+    "hit",
+    "parse_rate",
+    "ratelimit",
+    "too_many_requests",
+]
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -37,6 +56,70 @@ def rate_for(scope):
     return parse_rate(settings.RATELIMITS[scope])
 
 
+class Window:
+    """The fixed window of `period` seconds that holds `now`, for one scope and identity.
+
+    Identities are hashed before they reach the cache (addresses, e-mail addresses and
+    user names are not stored in it).
+    """
+
+    def __init__(self, scope, identity, *, period, now=None):
+        self.period = period
+        self.now = time.time() if now is None else now
+        self.number = int(self.now // period)
+        self.elapsed = self.now - self.number * period
+        digest = hashlib.sha256(str(identity).encode()).hexdigest()[:32]
+        self._prefix = f"ratelimit:{scope}:{digest}"
+        self.key = f"{self._prefix}:{self.number}"
+
+    @property
+    def remaining_seconds(self):
+        return self.period - self.elapsed
+
+    def incr(self, amount=1):
+        """Count `amount` events in this window; return the window's count."""
+        timeout = 2 * self.period + 1  # the next window still reads this one
+        cache.add(self.key, 0, timeout=timeout)
+        try:
+            return cache.incr(self.key, amount)
+        except ValueError:  # evicted between add() and incr()
+            cache.set(self.key, amount, timeout=timeout)
+            return amount
+
+    def decr(self):
+        with contextlib.suppress(ValueError):
+            cache.decr(self.key)
+
+    def value(self):
+        return cache.get(self.key, 0)
+
+    def previous_value(self):
+        return cache.get(f"{self._prefix}:{self.number - 1}", 0)
+
+    def clear(self):
+        cache.delete_many([self.key, f"{self._prefix}:{self.number - 1}"])
+
+
+def count(scope, identity, *, period, now=None, amount=1):
+    """Count events in the current fixed window; return how many it now holds."""
+    return Window(scope, identity, period=period, now=now).incr(amount)
+
+
+def acquire(scope, identity, *, limit, period=1, now=None):
+    """Take one of `limit` slots per fixed window of `period` seconds.
+
+    Returns 0 when a slot was taken, else the seconds until the window ends (the caller
+    sleeps and asks again). For steady caps such as "100 messages a second across every
+    worker" (the newsletter's sending throttle), where a burst at a window's edge is
+    harmless; request limits use `hit`, which also weighs the previous window.
+    """
+    window = Window(scope, identity, period=period, now=now)
+    if window.incr() <= limit:
+        return 0
+    window.decr()
+    return max(0.001, window.remaining_seconds)
+
+
 def hit(scope, identity, *, rate=None, now=None):
     """Count one attempt; return None if allowed, else the seconds to wait before retrying.
 
@@ -44,40 +127,22 @@ def hit(scope, identity, *, rate=None, now=None):
     weighted by how much of it still overlaps the last `period` seconds, plus this
     window's. Unlike a plain fixed window, a burst cannot double up across a boundary.
     """
-    count, period = parse_rate(rate) if rate else rate_for(scope)
-    now = time.time() if now is None else now
-    window = int(now // period)
-    elapsed = now - window * period
-    digest = hashlib.sha256(str(identity).encode()).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{digest}:{window}"
-    cache.add(key, 0, timeout=2 * period + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add() and incr()
-        cache.set(key, 1, timeout=2 * period + 1)
-        used = 1
-    previous = cache.get(f"ratelimit:{scope}:{digest}:{window - 1}", 0)
-    remaining_share = (period - elapsed) / period
-    if previous * remaining_share + used <= count:
+    limit, period = parse_rate(rate) if rate else rate_for(scope)
+    window = Window(scope, identity, period=period, now=now)
+    used = window.incr()
+    previous = window.previous_value()
+    remaining_share = window.remaining_seconds / period
+    if previous * remaining_share + used <= limit:
         return None
     # A refused attempt does not count, so Retry-After is exact: retrying then succeeds.
-    with contextlib.suppress(ValueError):
-        cache.decr(key)
-    if used > count:
-        # Into the next window, until this window's `count` has slid far enough out;
+    window.decr()
+    if used > limit:
+        # Into the next window, until this window's `limit` has slid far enough out;
         # never more than one period, the most a client of "N per period" should wait.
-        wait = (period - elapsed) + period / count
+        wait = window.remaining_seconds + period / limit
     else:
-        wait = (period - elapsed) - (count - used) * period / previous
+        wait = window.remaining_seconds - (limit - used) * period / previous
     return max(1, min(period, math.ceil(wait)))
-
-
-def client_ip(request):
-    """The client's address; behind a proxy, the right-most entry it appended."""
-    header = getattr(settings, "RATELIMIT_IP_HEADER", None)
-    if header and request.META.get(header):
-        return request.META[header].split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def too_many_requests(request, retry_after, *, template_name=None):
@@ -96,7 +161,13 @@ def too_many_requests(request, retry_after, *, template_name=None):
     return response
 
 
-def ratelimit(scope, *, key=client_ip, methods=("POST",), template_name=None):
+def _client_key(request):
+    # An address we cannot read (a misconfigured proxy) shares one bucket rather than
+    # going unlimited.
+    return client_ip(request) or "unknown"
+
+
+def ratelimit(scope, *, key=_client_key, methods=("POST",), template_name=None):
     """Decorator for a view: over the limit for `scope`, answer 429 with Retry-After."""
 
     def decorator(view):

@@ -54,7 +54,12 @@ INSTALLED_APPS = [
     "taggit",
     "reversion",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "newsroom",
+    "accounts",
     "articles",
     "newsletter",
     "wordpress",
@@ -62,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsroom.request_guards.RequestGuardMiddleware",
     "newsroom.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,8 +80,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "newsroom.middleware.StaffIdleTimeoutMiddleware",
+    "accounts.middleware.AdminSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -133,14 +141,36 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed sign-ins lock the account, and separately the address, for a cool-off time.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A rejected or missing ?next= on the admin's login lands on the desk, not on Django's
+# default /accounts/profile/ (which does not exist here).
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+# Failed sign-ins lock one account from one address (the pair, never either alone: an
+# attacker cannot lock an editor out from elsewhere) for a cool-off time. Failures for
+# one account from every address slow its sign-ins down instead (LOGIN_THROTTLE_*,
+# newsroom/login_throttle.py), and a one-time code gets through that.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env.read_int(ENV, "LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.read_int(ENV, "LOGIN_LOCKOUT_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "newsroom.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "newsroom.security.client_ip"
 AXES_VERBOSE = False
+LOGIN_THROTTLE_AFTER = env.read_int(ENV, "LOGIN_THROTTLE_AFTER", 10)
+LOGIN_THROTTLE_MAX_SECONDS = env.read_int(ENV, "LOGIN_THROTTLE_MAX_SECONDS", 300)
+# The second factor (accounts/): passkeys and authenticator-app codes, with recovery codes.
+# Required of editors, newsletter editors and superusers when on; anyone may opt in.
+ADMIN_REQUIRE_2FA = env.read_bool(ENV, "ADMIN_REQUIRE_2FA", default=IS_HTTPS)
+OTP_TOTP_ISSUER = SITE_NAME
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+# Passkeys belong to SITE_URL's host and work only from its origin (accounts/passkeys.py).
+OTP_WEBAUTHN_RP_ID = SITE_HOST
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netloc}"]
+# Browsers use passkeys on http://localhost too (a machine of one's own, the browser tests).
+SILENCED_SYSTEM_CHECKS = [] if IS_HTTPS else ["otp_webauthn.E031"]
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+# A passkey is a second factor here, after the password, not a way around it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # Behind the TLS proxy the client address is the last X-Forwarded-For entry.
 TRUSTED_PROXY_COUNT = env.read_int(ENV, "TRUSTED_PROXY_COUNT", 1 if IS_HTTPS else 0)
 STAFF_SESSION_IDLE_SECONDS = env.read_int(ENV, "STAFF_SESSION_IDLE_SECONDS", 2 * 60 * 60)
@@ -162,12 +192,16 @@ PERMISSIONS_POLICY = {
         "microphone",
         "midi",
         "payment",
-        "publickey-credentials-get",
         "screen-wake-lock",
         "serial",
         "usb",
         "xr-spatial-tracking",
     )
+}
+# Passkeys: the site's own pages may create and use them (the admin's two-factor pages).
+PERMISSIONS_POLICY |= {
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
 }
 
 if TESTING:
@@ -200,6 +234,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMAGE_UPLOAD_MAX_BYTES = env.read_int(ENV, "IMAGE_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.read_int(ENV, "IMAGE_MAX_PIXELS", 60_000_000)
+# Any request body over this is refused from its Content-Length, before it is read
+# (newsroom/request_guards.py): the largest image plus room for the rest of its form.
+REQUEST_MAX_BYTES = env.read_int(ENV, "REQUEST_MAX_BYTES", IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "newsroom.request_guards.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Email: SMTP when EMAIL_HOST is set, otherwise every message lands in var/outbox.
 _email_host = ENV.get("EMAIL_HOST", "").strip()
@@ -245,8 +287,6 @@ RATELIMITS = {
     # Search is the one public page the page cache cannot absorb.
     "search-ip": ENV.get("RATELIMIT_SEARCH_IP", "60/m"),
 }
-# Set to "HTTP_X_FORWARDED_FOR" behind a proxy that appends the client's address.
-RATELIMIT_IP_HEADER = ENV.get("RATELIMIT_IP_HEADER", "") or None
 
 # Transport security follows the scheme of SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True

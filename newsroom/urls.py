@@ -6,6 +6,9 @@ from newsroom import health, views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # The second factor lives inside the admin's path (before the admin's catch-all).
+    path(f"{settings.ADMIN_PATH}two-factor/", include("accounts.urls")),
+    path(f"{settings.ADMIN_PATH}two-factor/passkeys/", include("django_otp_webauthn.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("newsletter/", include("newsletter.urls")),
     re_path(r"^media/(?P<path>.*)$", views.serve_media, name="media"),

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.utils._os import safe_join
+from django.views.decorators.http import require_safe
 
 
 def page_not_found(request, exception):
@@ -25,6 +26,7 @@ def debug_server_error(request):
     return server_error(request)
 
 
+@require_safe
 def serve_media(request, path):
     """Serve uploaded media with a fixed content type and nosniff.
 

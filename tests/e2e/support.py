@@ -61,11 +61,24 @@ class Person:
     def username(self):
         return self.user.get_username()
 
-    def log_in(self, page):
+    def log_in(self, page, *, second_factor=None):
+        """Sign in with the password and, when given, the second factor.
+
+        `second_factor` is "passkey" (the browser's authenticator answers), or a callable
+        returning the code to type (an authenticator app's, or a recovery code). Without
+        one (the demo: http, ADMIN_REQUIRE_2FA off) the password alone opens the desk.
+        """
         page.goto("/admin/login/?next=/admin/")
         page.get_by_label("Username").fill(self.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        if second_factor is not None:
+            page.wait_for_url("**/admin/two-factor/verify/**")
+            if second_factor == "passkey":
+                page.get_by_role("button", name="Use my passkey").click()
+            else:
+                page.get_by_role("textbox", name="Code").fill(second_factor())
+                page.get_by_role("button", name="Confirm").click()
         page.wait_for_url("**/admin/")
 
 

@@ -49,7 +49,7 @@ def test_the_decorator_answers_429_with_retry_after(settings):
 
 
 def test_behind_a_proxy_the_right_most_forwarded_address_counts(settings):
-    settings.RATELIMIT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_COUNT = 1
     request = RequestFactory().get(
         "/", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.9", REMOTE_ADDR="10.0.0.1"
     )

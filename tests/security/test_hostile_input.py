@@ -87,7 +87,10 @@ def editor(client):
 
 
 def saved(response):
-    """A redirect means the admin saved; a 200 must be the form with a clear error."""
+    """A redirect means the admin saved; a 200 must be the form with a clear error; a NUL
+    byte is refused before any form sees it (newsroom/request_guards.py)."""
+    if response.status_code == 400 and "NUL byte" in response.content.decode():
+        return False
     assert response.status_code in (200, 302), response.status_code
     if response.status_code == 200:
         assert "errornote" in response.content.decode() or "errorlist" in response.content.decode()
@@ -257,7 +260,9 @@ def test_hostile_admin_searches_are_harmless(client, editor, payload):
     wire = quote(for_the_wire(payload))
     for changelist in ADMIN_SEARCHES:
         response = client.get(f"{changelist}?q={wire}")
-        assert response.status_code in (200, 302), (changelist, response.status_code)
+        # A NUL byte cannot reach PostgreSQL: refused before the admin sees it.
+        expected = (400,) if "\x00" in payload else (200, 302)
+        assert response.status_code in expected, (changelist, response.status_code)
         body = response.content.decode()
         assert not find_executable(body), changelist
         assert not re.search(r"<script>alert\('XSS'\)</script>", body)
