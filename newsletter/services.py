@@ -8,13 +8,19 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter.models import Issue, IssueArticle, Subscriber, normalize_email
+from newsletter.models import (
+    EMAIL_MAX_LENGTH,
+    Issue,
+    IssueArticle,
+    Subscriber,
+    normalize_email,
+    validate_subscriber_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ def request_subscription(*, email, source):
                     subscriber = Subscriber.objects.create(email=email, consent_source=source)
             except IntegrityError:  # the same address, at the same moment, from elsewhere
                 return None
+        elif subscriber.is_suppressed:  # a complaint or an editor said never again
+            return None
         elif subscriber.status in RESUBSCRIBABLE:
             subscriber.consent_source = source
             subscriber.save(update_fields=["consent_source"])
@@ -65,7 +73,11 @@ def confirm_subscription(*, subscriber, ip):
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.confirmed_at = timezone.now()
             subscriber.confirmed_ip = ip or None
-            subscriber.save(update_fields=["status", "confirmed_at", "confirmed_ip"])
+            # Back on the list: an old leaving time would count them as gone in the chart.
+            subscriber.unsubscribed_at = None
+            subscriber.save(
+                update_fields=["status", "confirmed_at", "confirmed_ip", "unsubscribed_at"]
+            )
     return subscriber
 
 
@@ -204,8 +216,11 @@ def import_subscribers(*, file, source):
     for line, row in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
         email = normalize_email(row.get("email", ""))
+        if len(email) > EMAIL_MAX_LENGTH:
+            report.rejected.append((line, email, f"longer than {EMAIL_MAX_LENGTH} characters"))
+            continue
         try:
-            validate_email(email)
+            validate_subscriber_email(email)
         except ValidationError:
             report.rejected.append((line, email, "not a valid email address"))
             continue
@@ -217,22 +232,33 @@ def import_subscribers(*, file, source):
         valid.append((line, email, consent))
     existing = _existing_addresses([email for _, email, _ in valid])
     now = timezone.now()
-    with transaction.atomic():
-        for line, email, consent in valid:
-            if email.lower() in existing:
-                report.rejected.append((line, email, "already on the list"))
-                continue
-            subscriber = Subscriber.objects.create(
-                email=email,
-                status=Subscriber.Status.ACTIVE if consent else Subscriber.Status.PENDING,
-                confirmed_at=now if consent else None,
-                consent_source=source,
-            )
-            if consent:
-                report.added_active += 1
-            else:
-                report.added_pending += 1
-                send_confirmation(subscriber=subscriber)
+    line = None
+    try:
+        with transaction.atomic():
+            for line, email, consent in valid:
+                if email.lower() in existing:
+                    report.rejected.append((line, email, "already on the list"))
+                    continue
+                # One moment for both times: signed up, then (with consent) confirmed.
+                subscriber = Subscriber.objects.create(
+                    email=email,
+                    status=Subscriber.Status.ACTIVE if consent else Subscriber.Status.PENDING,
+                    signed_up_at=now,
+                    confirmed_at=now if consent else None,
+                    consent_source=source,
+                )
+                if consent:
+                    report.added_active += 1
+                else:
+                    report.added_pending += 1
+                    send_confirmation(subscriber=subscriber)
+    except DatabaseError as error:
+        # The transaction rolled back whole (confirmations included): nobody was added.
+        logger.warning("Subscriber import stopped at line %s: %s", line, error)
+        raise ValidationError(
+            f"Line {line}: the database refused this row ({type(error).__name__}); "
+            "nothing was imported."
+        ) from None
     return report
 
 
