@@ -208,9 +208,7 @@ def test_a_csv_without_an_email_column_is_refused_whole(client, editor):
     assert not Subscriber.objects.exists()
 
 
-def test_csv_import_with_a_260_character_address_names_its_line_and_adds_it_nowhere(
-    client, editor
-):
+def test_csv_import_with_a_260_character_address_names_its_line_and_adds_it_nowhere(client, editor):
     long_address = f"{'a' * 60}.{'b' * 60}@{'c' * 63}.{'d' * 63}.example.com"
     assert len(long_address) > 254
     data = f"email,consent\nfirst@example.com,yes\n{long_address},yes\n".encode()
