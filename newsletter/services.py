@@ -113,6 +113,38 @@ def week_start(moment):
     return day - datetime.timedelta(days=day.weekday())
 
 
+def pick_roundup_articles(*, now, limit=DRAFT_MAX_ARTICLES):
+    """The week's stories, fairly: what editors featured, then every section in turn.
+
+    Featured stories come first, newest first. Then sections take turns in navigation
+    order, each giving its newest story not yet picked, until `limit`: every section
+    that published this week is in the draft (as long as there are fewer sections than
+    places), and a busy section cannot crowd out a quiet one. The editor reorders freely.
+    """
+    week = (
+        Article.objects.published(now=now)
+        .filter(publish_at__gt=now - datetime.timedelta(days=7))
+        .select_related("section")
+    )
+    featured = list(week.featured().order_by("-publish_at", "-pk")[:limit])
+    picked = {article.pk for article in featured}
+    by_section = {}
+    for article in week.order_by("section__position", "section__name", "-publish_at", "-pk"):
+        if article.pk not in picked:
+            by_section.setdefault(article.section_id, []).append(article)
+    rest = []
+    queues = list(by_section.values())
+    while queues and len(featured) + len(rest) < limit:
+        for queue in queues:
+            if len(featured) + len(rest) < limit:
+                rest.append(queue.pop(0))
+        queues = [queue for queue in queues if queue]
+    # Shown grouped by section in navigation order, newest first within each.
+    order = {section_id: index for index, section_id in enumerate(by_section)}
+    rest.sort(key=lambda a: (order[a.section_id], -a.publish_at.timestamp(), -a.pk))
+    return featured + rest
+
+
 def draft_roundup(*, now=None):
     """Draft this week's round-up from the last seven days' articles; one draft per week.
 
@@ -123,12 +155,7 @@ def draft_roundup(*, now=None):
     existing = Issue.objects.filter(week_of=week_of).first()
     if existing:
         return existing, False
-    articles = list(
-        Article.objects.published(now=now)
-        .filter(publish_at__gt=now - datetime.timedelta(days=7))
-        .select_related("section")
-        .order_by("section__position", "section__name", "-publish_at", "-pk")[:DRAFT_MAX_ARTICLES]
-    )
+    articles = pick_roundup_articles(now=now)
     if not articles:
         return None, False
     try:
