@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from newsletter.bounces.returnpath import confirmation_return_path
 from newsletter.tokens import make_confirm_token
 
 EMAIL_IMAGE_WIDTH = 560  # the 600 px layout less its padding
@@ -41,12 +42,15 @@ def confirmation_email(subscriber):
         "newsletter_confirm",
         {"confirm_url": url, "days": settings.NEWSLETTER_CONFIRM_DAYS},
     )
+    # With BOUNCE_DOMAIN set, the envelope sender names the subscriber (a bounce marks a
+    # mistyped address); the From header stays DEFAULT_FROM_EMAIL.
+    return_path = confirmation_return_path(subscriber.pk)
     message = EmailMultiAlternatives(
         f"Confirm your subscription to {settings.SITE_NAME}",
         text,
-        settings.DEFAULT_FROM_EMAIL,
+        return_path or settings.DEFAULT_FROM_EMAIL,
         [subscriber.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", "From": settings.DEFAULT_FROM_EMAIL},
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -57,6 +57,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
+from newsletter.bounces.returnpath import return_path_for
 from newsletter.emails import absolute_url, render_roundup
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.tokens import make_unsubscribe_token
@@ -181,6 +182,7 @@ class PreparedRoundup:
     head: bytes  # headers shared by every copy
     boundary: str
     list_id: str
+    issue_id: int | None = None  # names each copy in its return path (bounces.returnpath)
 
     @classmethod
     def for_issue(cls, issue, *, subject_prefix=""):
@@ -208,6 +210,7 @@ class PreparedRoundup:
             head=head,
             boundary=boundary,
             list_id=list_id,
+            issue_id=issue.pk,
         )
 
     @staticmethod
@@ -265,7 +268,7 @@ class PreparedRoundup:
         headers.pop("To")
         headers["List-Id"] = self.list_id
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return PreparedEmail(
+        message = PreparedEmail(
             raw=raw,
             from_email=self.from_email,
             to=subscriber.email,
@@ -274,6 +277,8 @@ class PreparedRoundup:
             html=html,
             headers=headers,
         )
+        message.return_path = return_path_for(issue_id=self.issue_id, subscriber_id=subscriber.pk)
+        return message
 
 
 # ---------------------------------------------------------------------------
@@ -517,7 +522,9 @@ class Sender:
         [to] = message.to
         if not PLAIN_ADDRESS.match(to):
             to = self.mailer.prep_address(to)
-        connection.sendmail(self.envelope_from, [to], message.raw)
+        # Each copy's own envelope sender, when bounces are collected (BOUNCE_DOMAIN).
+        envelope_from = getattr(message, "return_path", None) or self.envelope_from
+        connection.sendmail(envelope_from, [to], message.raw)
 
 
 class Throttle:
