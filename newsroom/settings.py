@@ -293,7 +293,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     # django-axes logs every sign-in at INFO; lockouts still log at WARNING.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # flufl.bounce logs each of its detectors at INFO for every bounce read.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "flufl.bounce": {"level": "WARNING"},
+    },
 }
 
 TAGGIT_CASE_INSENSITIVE = True
