@@ -122,7 +122,31 @@ def purge_pending_subscribers():
     return deleted
 
 
+def next_mailbox_poll_at(now=None):
+    return (now or timezone.now()) + datetime.timedelta(
+        seconds=max(30, settings.BOUNCE_MAILBOX_POLL_SECONDS)
+    )
+
+
+@task()
+def poll_bounce_mailbox():
+    """Read the bounce mailbox every BOUNCE_MAILBOX_POLL_SECONDS (when it is set)."""
+    from newsletter.bounces.mailbox import MailboxError, poll
+
+    if not settings.BOUNCE_MAILBOX_URL:
+        return None
+    try:
+        return str(poll())
+    except MailboxError as error:
+        logger.error("Bounce mailbox: %s", error)  # tried again at the next poll
+        return None
+    finally:
+        schedule(poll_bounce_mailbox, next_mailbox_poll_at(), include_running=False)
+
+
 PERIODIC = {draft_weekly_roundup: next_draft_at, purge_pending_subscribers: next_purge_at}
+if settings.BOUNCE_MAILBOX_URL:
+    PERIODIC[poll_bounce_mailbox] = next_mailbox_poll_at
 
 
 def is_waiting(periodic_task, *, include_running=True):
