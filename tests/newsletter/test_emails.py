@@ -1,6 +1,6 @@
 import email
-import re
 import email.policy
+import re
 
 import pytest
 
