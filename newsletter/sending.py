@@ -61,6 +61,7 @@ from newsletter.bounces.returnpath import return_path_for
 from newsletter.emails import absolute_url, render_roundup
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.tokens import make_unsubscribe_token
+from newsroom.mail import envelope_recipient, needs_smtputf8
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,14 @@ def _plain_header(name, value):
     if line.isascii() and "\n" not in value and "\r" not in value and len(line) <= 998:
         return line.encode("ascii")
     return _header(name, value)
+
+
+def _address_header(name, address):
+    """An address as is: UTF-8 for a non-ASCII local part (RFC 6532, sent with SMTPUTF8),
+    which the email package would otherwise turn into an undeliverable encoded word."""
+    if needs_smtputf8(address) and not any(char in address for char in "\r\n"):
+        return f"{name}: {address}\r\n".encode()
+    return _plain_header(name, address)
 
 
 def _qp(text):
@@ -246,7 +255,7 @@ class PreparedRoundup:
         raw = b"".join(
             [
                 self.head,
-                _plain_header("To", headers["To"]),
+                _address_header("To", headers["To"]),
                 _plain_header("Date", headers["Date"]),
                 _plain_header("Message-ID", headers["Message-ID"]),
                 unsubscribe,
@@ -520,11 +529,12 @@ class Sender:
             self.mailer.send_messages([message])
             return
         [to] = message.to
-        if not PLAIN_ADDRESS.match(to):
-            to = self.mailer.prep_address(to)
+        options = ()
+        if not PLAIN_ADDRESS.match(to):  # IDNA, injection checks, SMTPUTF8 (zoë@…)
+            to, options = envelope_recipient(self.mailer, connection, to)
         # Each copy's own envelope sender, when bounces are collected (BOUNCE_DOMAIN).
         envelope_from = getattr(message, "return_path", None) or self.envelope_from
-        connection.sendmail(envelope_from, [to], message.raw)
+        connection.sendmail(envelope_from, [to], message.raw, mail_options=options)
 
 
 class Throttle:

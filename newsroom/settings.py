@@ -203,7 +203,8 @@ _email_host = ENV.get("EMAIL_HOST", "").strip()
 if _email_host:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            # Django's SMTP backend, plus SMTPUTF8 for addresses like zoë@example.com.
+            "BACKEND": "newsroom.mail.EmailBackend",
             "OPTIONS": {
                 "host": _email_host,
                 "port": env.read_int(ENV, "EMAIL_PORT", 25),
