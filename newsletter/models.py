@@ -375,6 +375,7 @@ class BounceEvent(models.Model):
         POSTMARK = "postmark", "Postmark"
         MAILGUN = "mailgun", "Mailgun"
         SENDGRID = "sendgrid", "SendGrid"
+        SMTP = "smtp", "Refused while sending"
 
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="bounce_events"

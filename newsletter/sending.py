@@ -58,6 +58,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.bounces.returnpath import return_path_for
+from newsletter.bounces.services import record_rejection
 from newsletter.emails import absolute_url, render_roundup
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.tokens import make_unsubscribe_token
@@ -450,10 +451,11 @@ def mark_failed(delivery, *, worker, error, bounced=False):
             claimed_until=None,
             error=error[:2000],
         )
-        if updated and bounced:
-            Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-                status=Subscriber.Status.BOUNCED
-            )
+        if updated:
+            # The server's refusal, under the rules for bounces (newsletter.bounces):
+            # "no such user" at once, any other refusal (552, a policy 5xx, 4xx until we
+            # gave up) when it happens NEWSLETTER_SOFT_BOUNCE_LIMIT weeks in a row.
+            record_rejection(delivery=delivery, error=error, hard=bounced)
     return updated
 
 

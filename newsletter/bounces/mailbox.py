@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from newsletter.bounces.services import handle_message
 from newsletter.models import BounceEvent
@@ -89,8 +90,18 @@ def poll(url=None, *, limit=1000):
 
 
 def _apply(raw):
-    """True when the message should be deleted: its report is recorded."""
-    outcome = handle_message(raw, source=BounceEvent.Source.MAILBOX)
+    """True when the message should be deleted: its report is recorded.
+
+    A database error stops the poll (nothing is deleted; the next poll reads it again);
+    any other error leaves this one message for a person rather than blocking the rest.
+    """
+    try:
+        outcome = handle_message(raw, source=BounceEvent.Source.MAILBOX)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("Bounce mailbox: could not read a message; left for a person")
+        return False
     if not outcome.handled:
         logger.info("Bounce mailbox: left a message: %s", outcome)
     return outcome.handled

@@ -21,12 +21,15 @@ import dataclasses
 import email
 import email.header
 import email.policy
+import logging
 import re
 from urllib.parse import unquote
 
 from flufl.bounce import all_failures
 
 from newsletter.bounces import returnpath
+
+logger = logging.getLogger(__name__)
 
 HARD, SOFT, COMPLAINT, UNSUBSCRIBE = "hard", "soft", "complaint", "unsubscribe"
 
@@ -256,7 +259,11 @@ def _human_text(message):
 
 
 def _read_plain_bounce(message, report):
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # heuristics meeting broken mail (e.g. an undecodable From header)
+        logger.warning("flufl.bounce could not read a message", exc_info=True)
+        return
     if not (temporary or permanent):
         return
     report.form = "plain-text bounce"

@@ -96,28 +96,52 @@ def record_event(
 
 
 def soft_bounce_run(subscriber, *, limit=None):
-    """How many of the latest round-ups sent to `subscriber` came back soft, in a row."""
-    limit = limit or settings.NEWSLETTER_SOFT_BOUNCE_LIMIT
+    """How many of the latest round-ups sent to `subscriber` came back soft, in a row.
+
+    A copy the server accepted and nothing came back for breaks the run; a copy that
+    failed for another reason (no bounce event) neither counts nor breaks it.
+    """
+    limit = max(1, limit or settings.NEWSLETTER_SOFT_BOUNCE_LIMIT)
+    # Deliveries are created when an issue starts sending: newest first by primary key.
     recent = list(
-        Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.SENT)
-        .order_by("-sent_at", "-pk")
-        .values_list("pk", flat=True)[:limit]
+        Delivery.objects.filter(
+            subscriber=subscriber, status__in=[Delivery.Status.SENT, Delivery.Status.FAILED]
+        )
+        .order_by("-pk")
+        .values_list("pk", "status")[: 3 * limit]
     )
     soft = set(
-        BounceEvent.objects.filter(delivery__in=recent, kind=Kind.SOFT).values_list(
-            "delivery_id", flat=True
-        )
+        BounceEvent.objects.filter(
+            delivery__in=[pk for pk, _ in recent], kind=Kind.SOFT
+        ).values_list("delivery_id", flat=True)
     )
     run = 0
-    for delivery_id in recent:
-        if delivery_id not in soft:
+    for delivery_id, status in recent:
+        if delivery_id in soft:
+            run += 1
+            if run >= limit:
+                break
+        elif status == Delivery.Status.SENT:
             break
-        run += 1
     return run
 
 
 def _soft_limit_reached(subscriber):
     return soft_bounce_run(subscriber) >= max(1, settings.NEWSLETTER_SOFT_BOUNCE_LIMIT)
+
+
+def record_rejection(*, delivery, error, hard):
+    """A refusal in the SMTP conversation itself (the worker's mark_failed): a hard
+    bounce for "no such user", a soft one for anything else."""
+    return record_event(
+        subscriber=Subscriber(pk=delivery.subscriber_id),
+        delivery=delivery,
+        kind=Kind.HARD if hard else Kind.SOFT,
+        source=BounceEvent.Source.SMTP,
+        status_code=next(iter(reports.STATUS.findall(error)), ""),
+        diagnostic=error,
+        reference=f"delivery-{delivery.pk}",
+    )
 
 
 def latest_delivery(subscriber, *, before=None):

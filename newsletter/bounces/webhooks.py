@@ -70,6 +70,10 @@ def webhook(view):
         except Refused as error:
             logger.warning("Newsletter webhook %s refused: %s", request.path, error.reason)
             return HttpResponse(error.reason, status=error.status, content_type="text/plain")
+        except (AttributeError, TypeError, ValueError, KeyError):
+            # Authentic but not shaped as the provider documents (checks come first).
+            logger.warning("Newsletter webhook %s: malformed notification", request.path)
+            return HttpResponse("Malformed notification.", status=400, content_type="text/plain")
         except DatabaseError:
             logger.exception("Newsletter webhook %s: database unavailable", request.path)
             response = HttpResponse("Try again later.", status=503, content_type="text/plain")

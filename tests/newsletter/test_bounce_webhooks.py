@@ -414,3 +414,10 @@ def test_an_altered_sendgrid_body_is_refused(client, sendgrid_key, reader):
 def test_an_event_about_an_unknown_address_is_counted_unmatched(client, sendgrid_key):
     event = _sendgrid_event("bounce", "nobody@example.org", status="5.1.1", type="bounce")
     assert _sendgrid(client, sendgrid_key, [event]).json()["unmatched"] == 1
+
+
+def test_a_signed_but_misshapen_notification_is_a_400(client, sns, reader):
+    message = sns.notification(
+        {"notificationType": "Bounce", "bounce": {"bouncedRecipients": ["x"]}}
+    )
+    assert _post_json(client, "/newsletter/webhooks/ses/", message).status_code == 400

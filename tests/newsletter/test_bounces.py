@@ -351,3 +351,43 @@ def test_a_report_names_its_form_and_status(smtp_sink, reader):
     assert (report.form, report.kind, report.status_code) == ("dsn", "hard", "5.1.1")
     assert report.recipients == [reader.email]
     assert "User unknown" in report.diagnostic
+
+
+# ---------------------------------------------------------------------------
+# Refusals during the send itself
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["552 5.2.2 <ann@example.org>: mailbox full", "550 5.7.1 Message rejected by policy"],
+)
+def test_a_mailbox_full_or_policy_refusal_at_send_time_bounces_after_three_weeks(
+    smtp_sink, reader, reply
+):
+    smtp_sink.rcpt_reply = lambda address: reply if address == reader.email else None
+    for week in range(3):
+        assert _status(reader) == Subscriber.Status.ACTIVE, f"bounced after {week} weeks"
+        send_issue(smtp_sink)
+    assert _status(reader) == Subscriber.Status.BOUNCED
+    assert list(reader.bounce_events.values_list("kind", "source")) == [("soft", "smtp")] * 3
+
+
+def test_a_no_such_user_refusal_at_send_time_is_a_hard_bounce_on_record(smtp_sink, reader):
+    smtp_sink.rcpt_reply = lambda address: "550 5.1.1 <ann@example.org>: user unknown"
+    send_issue(smtp_sink)
+    assert _status(reader) == Subscriber.Status.BOUNCED
+    event = reader.bounce_events.get()
+    assert (event.kind, event.source, event.status_code) == ("hard", "smtp", "5.1.1")
+
+
+def test_broken_mail_is_read_as_nothing_never_an_error(reader):
+    raw = samples.postfix(RETURN_PATH, reader.email, "Subject: x\n")
+    for broken in (
+        raw[: len(raw) // 3],
+        bytes(range(256)) * 8,
+        b"From: =?utf-8?b?\xff\xfe?= \xe9\xe8\r\nSubject: \xff\r\n\r\nUser unknown 5.1.1\r\n",
+        b"Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n\r\n--x--",
+        b"",
+    ):
+        assert not handle_message(broken, source="mailbox").recorded
+    assert _status(reader) == Subscriber.Status.ACTIVE

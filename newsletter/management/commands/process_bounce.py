@@ -8,9 +8,11 @@ Postfix (master.cf), for the address in RETURN_PATH, e.g. bounces@bounces.exampl
 
 Exit status: 0 when the message was read (acted on or not: a message we do not
 understand is logged, never bounced back, which would loop); 75 (EX_TEMPFAIL) when the
-database is unreachable, so the MTA keeps the message and tries again later.
+database is unreachable (or reading the message failed unexpectedly), so the MTA keeps
+the message and tries again later.
 """
 
+import logging
 import sys
 
 from django.core.management.base import BaseCommand
@@ -20,6 +22,7 @@ from newsletter.bounces.services import handle_message
 from newsletter.models import BounceEvent
 
 EX_TEMPFAIL = 75
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -40,5 +43,9 @@ class Command(BaseCommand):
             )
         except DatabaseError as error:
             self.stderr.write(f"Database unavailable, try again later: {error}")
+            sys.exit(EX_TEMPFAIL)
+        except Exception:
+            # Keep the message queued (a fix can read it later) rather than bounce it.
+            logger.exception("process_bounce could not read a message")
             sys.exit(EX_TEMPFAIL)
         self.stdout.write(str(outcome))
