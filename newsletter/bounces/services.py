@@ -59,7 +59,9 @@ def record_event(
     """Keep one event and apply its rule. None when the same report was recorded before."""
     now = timezone.now()
     with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber.pk).first()
+        if subscriber is None:  # erased meanwhile ("Delete my data"): nothing to keep
+            return None
         try:
             with transaction.atomic():
                 event = BounceEvent.objects.create(
