@@ -42,7 +42,7 @@ test: $(VENV)/.dev-installed
 e2e: $(VENV)/.dev-installed
 	$(PY) -m pytest -m e2e tests/e2e --durations=5 --reruns 1 $(PYTEST_ARGS)
 
-# PNGs of every public page at 390 px and 1280 px, and of the round-up email, in var/screenshots/.
+# PNGs of every public page at 390 px and 1280 px, and of the round-up email at 390 and 800 px, in var/screenshots/.
 screenshots: $(VENV)/.dev-installed
 	$(PY) bin/screenshots.py
 

@@ -179,6 +179,14 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
+    def featured(self):
+        """Stories the editors have featured, for the round-up's draft to put first.
+
+        There is no featured flag yet: the curated front page (issue 17) adds one and
+        should answer here. Until then, nothing is featured.
+        """
+        return self.none()
+
     def for_listing(self):
         """What a teaser card shows, fetched in a fixed number of queries."""
         return self.select_related("section", "lead_image").prefetch_related(

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""`make screenshots`: PNGs of every public page at 390 and 1280 px, and of the round-up email.
+"""`make screenshots`: PNGs of every public page at 390 and 1280 px, and of the round-up email
+at 390 and 800 px (a phone, and a desktop mail client's reading pane).
 
 Builds a throwaway copy of the site in a temporary folder (SQLite database, media, static
 files) with the demo content, serves it with gunicorn and production settings on a free
@@ -28,6 +29,7 @@ from tests.e2e.support import (  # noqa: E402 (needs the project on sys.path)
 )
 
 WIDTHS = (390, 1280)
+EMAIL_WIDTHS = (390, 800)
 PYTHON = sys.executable
 
 
@@ -52,7 +54,7 @@ def main():
         pages, email_html = prepare_pages(site_url)
         roundup_path = Path(folder) / "roundup.html"
         roundup_path.write_text(email_html, encoding="utf-8")
-        pages.append(Shot("roundup-email", roundup_path.as_uri()))
+        pages.append(Shot("roundup-email", roundup_path.as_uri(), widths=EMAIL_WIDTHS))
         if options.only:
             pages = [shot for shot in pages if shot.name in options.only]
 
@@ -98,9 +100,10 @@ class Shot:
     """One page to photograph: a name, its URL (or one URL per width) and what to do
     before the picture is taken."""
 
-    def __init__(self, name, url, *, action=None):
+    def __init__(self, name, url, *, action=None, widths=WIDTHS):
         self.name = name
-        self.urls = url if isinstance(url, dict) else dict.fromkeys(WIDTHS, url)
+        self.widths = widths
+        self.urls = url if isinstance(url, dict) else dict.fromkeys(widths, url)
         self.action = action
 
 
@@ -187,7 +190,7 @@ def newsletter_pages(site_url):
 
     def sign_up(page):
         form = page.locator("main form").first
-        form.locator("input[type=email]").fill("new.reader@example.com")
+        form.locator("input[name=email]").fill("new.reader@example.com")
         press_submit(page)
 
     return [
@@ -246,7 +249,7 @@ def photograph(pages, out):
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for shot in pages:
-            for width in WIDTHS:
+            for width in shot.widths:
                 context = browser.new_context(
                     viewport={"width": width, "height": 900},
                     device_scale_factor=1,

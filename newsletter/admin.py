@@ -15,7 +15,7 @@ from newsletter import services
 from newsletter.charts import weekly_chart
 from newsletter.emails import render_roundup
 from newsletter.forms import ImportForm, IssueSendForm
-from newsletter.models import Delivery, Issue, IssueArticle, Subscriber
+from newsletter.models import BounceEvent, Delivery, Issue, IssueArticle, Subscriber
 
 STATS_CACHE_KEY = "newsletter:admin:subscriber-stats"
 STATS_CACHE_SECONDS = 60
@@ -43,10 +43,45 @@ class _Echo:
         return value
 
 
+class BounceEventInline(admin.TabularInline):
+    """The subscriber's bounce history: read-only, newest first."""
+
+    model = BounceEvent
+    fields = ["received_at", "kind", "source", "status_code", "diagnostic", "issue"]
+    readonly_fields = fields
+    ordering = ["-received_at", "-pk"]
+    extra = 0
+    can_delete = False
+    verbose_name = "bounce or complaint"
+    verbose_name_plural = "bounce history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscriber", "delivery__issue")
+
+    @admin.display(description="Round-up")
+    def issue(self, event):
+        return event.delivery.issue if event.delivery else "—"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "status", "signed_up_at", "confirmed_at", "unsubscribed_at"]
-    list_filter = ["status", "signed_up_at", "confirmed_at"]
+    list_display = [
+        "email",
+        "status",
+        "is_suppressed",
+        "signed_up_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    ]
+    list_filter = ["status", "is_suppressed", "signed_up_at", "confirmed_at"]
+    actions = ["suppress", "unsuppress"]
+    inlines = [BounceEventInline]
     search_fields = ["email"]  # shows the search box; get_search_results() does the work
     # No date_hierarchy: its DISTINCT DATE_TRUNC reads every row. The signed_up_at
     # filter offers the date ranges instead.
@@ -54,14 +89,40 @@ class SubscriberAdmin(admin.ModelAdmin):
         "signed_up_at",
         "confirmed_at",
         "unsubscribed_at",
+        "bounced_at",
         "confirmed_ip",
         "consent_source",
     ]
-    fields = ["email", "status", *readonly_fields]
+    fields = ["email", "status", "is_suppressed", *readonly_fields]
     change_list_template = "newsletter/admin/subscriber_change_list.html"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 100
+
+    @admin.action(
+        description="Suppress: never email the selected addresses", permissions=["change"]
+    )
+    def suppress(self, request, queryset):
+        count = self._set_suppressed(request, queryset, True)
+        messages.success(request, f"{count} addresses suppressed: they get no email of any kind.")
+
+    @admin.action(description="Unsuppress the selected addresses", permissions=["change"])
+    def unsuppress(self, request, queryset):
+        count = self._set_suppressed(request, queryset, False)
+        messages.success(
+            request,
+            f"{count} addresses unsuppressed. Their status is unchanged: an unsubscribed or "
+            "bounced address gets mail again only after it signs up and confirms.",
+        )
+
+    def _set_suppressed(self, request, queryset, value):
+        changed = list(queryset.exclude(is_suppressed=value))
+        Subscriber.objects.filter(pk__in=[s.pk for s in changed]).update(is_suppressed=value)
+        message = "Suppressed." if value else "Unsuppressed."
+        for subscriber in changed:
+            self.log_change(request, subscriber, message)
+        cache.delete(STATS_CACHE_KEY)
+        return len(changed)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -270,6 +331,29 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["subscriber", "issue"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BounceEvent)
+class BounceEventAdmin(admin.ModelAdmin):
+    """Every bounce, complaint and emailed unsubscribe, for the whole list."""
+
+    list_display = ["received_at", "subscriber", "kind", "source", "status_code", "diagnostic"]
+    list_filter = ["kind", "source", "received_at"]
+    search_fields = ["subscriber__email"]
+    list_select_related = ["subscriber"]
+    readonly_fields = [f.name for f in BounceEvent._meta.fields]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(subscriber__in=Subscriber.objects.search_email(search_term)), False
 
     def has_add_permission(self, request):
         return False

@@ -9,9 +9,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from newsletter.bounces.returnpath import confirmation_return_path
 from newsletter.tokens import make_confirm_token
 
 EMAIL_IMAGE_WIDTH = 560  # the 600 px layout less its padding
+THUMBNAIL_WIDTH = 96  # the compact stories' small picture (a rendition twice as wide)
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
@@ -41,55 +43,70 @@ def confirmation_email(subscriber):
         "newsletter_confirm",
         {"confirm_url": url, "days": settings.NEWSLETTER_CONFIRM_DAYS},
     )
+    # With BOUNCE_DOMAIN set, the envelope sender names the subscriber (a bounce marks a
+    # mistyped address); the From header stays DEFAULT_FROM_EMAIL.
+    return_path = confirmation_return_path(subscriber.pk)
     message = EmailMultiAlternatives(
         f"Confirm your subscription to {settings.SITE_NAME}",
         text,
-        settings.DEFAULT_FROM_EMAIL,
+        return_path or settings.DEFAULT_FROM_EMAIL,
         [subscriber.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", "From": settings.DEFAULT_FROM_EMAIL},
     )
     message.attach_alternative(html, "text/html")
     return message
 
 
-def email_image(image):
-    """An article image for email: a JPEG rendition about 560 px wide, absolute URL, sized."""
+def email_image(image, *, width=EMAIL_IMAGE_WIDTH):
+    """An article image for email: a JPEG rendition about `width` px wide (twice that for
+    a thumbnail, for sharp phone screens), absolute URL, sized."""
     if image is None or image.is_expired:
         return None
+    wanted = width if width >= EMAIL_IMAGE_WIDTH else 2 * width
     jpegs = sorted((r for r in image.renditions.all() if r.format == "jpeg"), key=lambda r: r.width)
-    chosen = next((r for r in jpegs if r.width >= EMAIL_IMAGE_WIDTH), jpegs[-1] if jpegs else None)
-    source, width, height = (
+    chosen = next((r for r in jpegs if r.width >= wanted), jpegs[-1] if jpegs else None)
+    source, source_width, source_height = (
         (chosen.file, chosen.width, chosen.height)
         if chosen
         else (image.file, image.width, image.height)
     )
-    if not width or not height:
+    if not source_width or not source_height:
         return None
-    shown_width = min(EMAIL_IMAGE_WIDTH, width)
+    shown_width = min(width, source_width)
     return {
         "url": absolute_url(source.url),
         "width": shown_width,
-        "height": round(height * shown_width / width),
+        "height": round(source_height * shown_width / source_width),
         "alt": image.alt_text,
         "credit": image.credit_line,
     }
 
 
 def roundup_context(issue, *, unsubscribe_url):
+    """The lead story (the editor's first) large, the others compact with a thumbnail."""
     articles = issue.ordered_articles()
+    items = [
+        {
+            "article": article,
+            "url": absolute_url(article.get_absolute_url()),
+            "image": email_image(
+                article.lead_image, width=EMAIL_IMAGE_WIDTH if index == 0 else THUMBNAIL_WIDTH
+            ),
+            "authors": ", ".join(a.name for a in article.ordered_authors),
+        }
+        for index, article in enumerate(articles)
+    ]
+    intro_paragraphs = [p.strip() for p in issue.intro.split("\n\n") if p.strip()]
     return {
         "issue": issue,
         "subject": issue.subject,
-        "intro_paragraphs": [p.strip() for p in issue.intro.split("\n\n") if p.strip()],
-        "items": [
-            {
-                "article": article,
-                "url": absolute_url(article.get_absolute_url()),
-                "image": email_image(article.lead_image),
-                "authors": ", ".join(a.name for a in article.ordered_authors),
-            }
-            for article in articles
-        ],
+        "intro_paragraphs": intro_paragraphs,
+        # The preview line mail clients show after the subject.
+        "preheader": " ".join(
+            (intro_paragraphs or [items[0]["article"].title if items else ""])[0].split()
+        )[:140],
+        "lead": items[0] if items else None,
+        "items": items[1:],
         "unsubscribe_url": unsubscribe_url,
         "newsletter_url": absolute_url(reverse("newsletter:signup")),
         "year": datetime.date.today().year,

@@ -1,13 +1,15 @@
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from newsletter.models import normalize_email
+from newsletter.models import EMAIL_MAX_LENGTH, SubscriberEmailFormField, normalize_email
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
+    email = SubscriberEmailFormField(
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={"inputmode": "email", "autocomplete": "email", "placeholder": "you@example.com"}
+        ),
     )
     # The honeypot: hidden from people, filled in by bots that fill in everything.
     website = forms.CharField(required=False, max_length=200)

@@ -1,5 +1,10 @@
 import datetime
+import re
+import unicodedata
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import Lower, TruncWeek
@@ -9,23 +14,79 @@ from django.utils import timezone
 
 from articles.models import Article
 
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a path, and the column's width
+
 
 def normalize_email(value):
     """Trim the address and lower-case its domain; the local part is the owner's business.
 
     The unique constraint is case-insensitive on the whole address, so "Ann@x.org" and
-    "ann@X.org" are still one subscriber.
+    "ann@X.org" are still one subscriber. Unicode is put in NFC (RFC 6532): "zoë" typed
+    as "e" plus a combining diaeresis is the same address as "zoë".
     """
-    value = (value or "").strip()
+    value = unicodedata.normalize("NFC", (value or "").strip())
     local, at, domain = value.rpartition("@")
     if not at:
         return value
     return f"{local}@{domain.lower()}"
 
 
+class SubscriberEmailValidator(EmailValidator):
+    """Django's address check, but with RFC 6531 local parts: "zoë@example.com" is valid.
+
+    Django accepts internationalised domains but only ASCII before the "@". Mail servers
+    that speak SMTPUTF8 (Postfix, Exim, Gmail, Microsoft 365 …) deliver such addresses,
+    so we store them; see the README for what happens when the relay cannot.
+    """
+
+    _atext = r"[-!#$%&'*+/=?^_`{}|~0-9A-Z\u0080-\U0010ffff]"
+    user_regex = re.compile(
+        rf"(^{_atext}+(\.{_atext}+)*\Z"
+        r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
+        re.IGNORECASE,
+    )
+
+    def __call__(self, value):
+        super().__call__(value)
+        local = str(value).rpartition("@")[0]
+        if len(local.encode("utf-8")) > 64 or any(
+            not char.isascii() and (char.isspace() or not char.isprintable()) for char in local
+        ):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+        if len(str(value)) > EMAIL_MAX_LENGTH:
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
+validate_subscriber_email = SubscriberEmailValidator()
+
+
+class SubscriberEmailFormField(forms.EmailField):
+    default_validators = [validate_subscriber_email]
+
+    def __init__(self, **kwargs):
+        # A text box: browsers' type="email" refuses non-ASCII before the "@".
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "email", "autocomplete": "email", "spellcheck": "false"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+
+class SubscriberEmailField(models.EmailField):
+    """An EmailField that takes internationalised local parts."""
+
+    default_validators = [validate_subscriber_email]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": SubscriberEmailFormField, **kwargs})
+
+
 class SubscriberQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status=Subscriber.Status.ACTIVE)
+        """Who gets the round-up: confirmed, still here, and not suppressed."""
+        return self.filter(status=Subscriber.Status.ACTIVE, is_suppressed=False)
 
     def with_email(self, email):
         return self.filter(email__iexact=normalize_email(email))
@@ -100,8 +161,15 @@ class Subscriber(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         BOUNCED = "bounced", "Bounced"
 
-    email = models.EmailField(max_length=254)
+    email = SubscriberEmailField(max_length=EMAIL_MAX_LENGTH)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    is_suppressed = models.BooleanField(
+        "suppressed",
+        default=False,
+        help_text="Never email this address again, whatever its status (a complaint, or "
+        "an editor's decision). Signing up again sends nothing.",
+    )
+    bounced_at = models.DateTimeField(null=True, blank=True)
     signed_up_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
@@ -288,3 +356,67 @@ class Delivery(models.Model):
     @property
     def is_done(self):
         return self.status != self.Status.QUEUED
+
+
+class BounceEvent(models.Model):
+    """Something the mail system told us about a subscriber after we sent: the history
+    behind a bounced, unsubscribed or suppressed status."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "Hard bounce"
+        SOFT = "soft", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint (marked as spam)"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed by email"
+
+    class Source(models.TextChoices):
+        MAILBOX = "mailbox", "Bounce mailbox"
+        PIPE = "pipe", "MTA pipe"
+        SES = "ses", "Amazon SES"
+        POSTMARK = "postmark", "Postmark"
+        MAILGUN = "mailgun", "Mailgun"
+        SENDGRID = "sendgrid", "SendGrid"
+        SMTP = "smtp", "Refused while sending"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="bounce_events"
+    )
+    delivery = models.ForeignKey(
+        "Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bounce_events",
+        help_text="The round-up copy it is about, when known.",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status_code = models.CharField(
+        max_length=16, blank=True, help_text="The enhanced status code (RFC 3463), e.g. 5.1.1."
+    )
+    diagnostic = models.TextField(blank=True, help_text="What the receiving server said.")
+    reference = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The report's Message-ID or the provider's event id: the same report "
+        "read twice counts once.",
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "reference", "subscriber"],
+                condition=~Q(reference=""),
+                name="unique_bounce_event_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "-received_at"], name="bounce_event_subscriber_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.subscriber}"
+
+    def get_absolute_url(self):
+        return self.subscriber.get_absolute_url()

@@ -57,9 +57,12 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
+from newsletter.bounces.returnpath import return_path_for
+from newsletter.bounces.services import record_rejection
 from newsletter.emails import absolute_url, render_roundup
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.tokens import make_unsubscribe_token
+from newsroom.mail import envelope_recipient, needs_smtputf8
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +129,14 @@ def _plain_header(name, value):
     return _header(name, value)
 
 
+def _address_header(name, address):
+    """An address as is: UTF-8 for a non-ASCII local part (RFC 6532, sent with SMTPUTF8),
+    which the email package would otherwise turn into an undeliverable encoded word."""
+    if needs_smtputf8(address) and not any(char in address for char in "\r\n"):
+        return f"{name}: {address}\r\n".encode()
+    return _plain_header(name, address)
+
+
 def _qp(text):
     data = binascii.b2a_qp(text.encode("utf-8"), istext=True)
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -181,6 +192,7 @@ class PreparedRoundup:
     head: bytes  # headers shared by every copy
     boundary: str
     list_id: str
+    issue_id: int | None = None  # names each copy in its return path (bounces.returnpath)
 
     @classmethod
     def for_issue(cls, issue, *, subject_prefix=""):
@@ -208,6 +220,7 @@ class PreparedRoundup:
             head=head,
             boundary=boundary,
             list_id=list_id,
+            issue_id=issue.pk,
         )
 
     @staticmethod
@@ -243,7 +256,7 @@ class PreparedRoundup:
         raw = b"".join(
             [
                 self.head,
-                _plain_header("To", headers["To"]),
+                _address_header("To", headers["To"]),
                 _plain_header("Date", headers["Date"]),
                 _plain_header("Message-ID", headers["Message-ID"]),
                 unsubscribe,
@@ -265,7 +278,7 @@ class PreparedRoundup:
         headers.pop("To")
         headers["List-Id"] = self.list_id
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return PreparedEmail(
+        message = PreparedEmail(
             raw=raw,
             from_email=self.from_email,
             to=subscriber.email,
@@ -274,6 +287,8 @@ class PreparedRoundup:
             html=html,
             headers=headers,
         )
+        message.return_path = return_path_for(issue_id=self.issue_id, subscriber_id=subscriber.pk)
+        return message
 
 
 # ---------------------------------------------------------------------------
@@ -436,10 +451,11 @@ def mark_failed(delivery, *, worker, error, bounced=False):
             claimed_until=None,
             error=error[:2000],
         )
-        if updated and bounced:
-            Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-                status=Subscriber.Status.BOUNCED
-            )
+        if updated:
+            # The server's refusal, under the rules for bounces (newsletter.bounces):
+            # "no such user" at once, any other refusal (552, a policy 5xx, 4xx until we
+            # gave up) when it happens NEWSLETTER_SOFT_BOUNCE_LIMIT weeks in a row.
+            record_rejection(delivery=delivery, error=error, hard=bounced)
     return updated
 
 
@@ -515,9 +531,12 @@ class Sender:
             self.mailer.send_messages([message])
             return
         [to] = message.to
-        if not PLAIN_ADDRESS.match(to):
-            to = self.mailer.prep_address(to)
-        connection.sendmail(self.envelope_from, [to], message.raw)
+        options = ()
+        if not PLAIN_ADDRESS.match(to):  # IDNA, injection checks, SMTPUTF8 (zoë@…)
+            to, options = envelope_recipient(self.mailer, connection, to)
+        # Each copy's own envelope sender, when bounces are collected (BOUNCE_DOMAIN).
+        envelope_from = getattr(message, "return_path", None) or self.envelope_from
+        connection.sendmail(envelope_from, [to], message.raw, mail_options=options)
 
 
 class Throttle:

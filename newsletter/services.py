@@ -8,13 +8,19 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter.models import Issue, IssueArticle, Subscriber, normalize_email
+from newsletter.models import (
+    EMAIL_MAX_LENGTH,
+    Issue,
+    IssueArticle,
+    Subscriber,
+    normalize_email,
+    validate_subscriber_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +53,14 @@ def request_subscription(*, email, source):
                 if subscriber is None:
                     subscriber = Subscriber.objects.create(email=email, consent_source=source)
                 else:
-                    if subscriber.status in RESUBSCRIBABLE:
+                    if subscriber.status in RESUBSCRIBABLE and not subscriber.is_suppressed:
                         subscriber.consent_source = source
                     subscriber.save(update_fields=["consent_source"])
         except IntegrityError:  # the same address, at the same moment, from elsewhere
             return None
         send_confirmation(subscriber=subscriber)
-    return subscriber if subscriber.status in RESUBSCRIBABLE else None
+    wants_confirmation = subscriber.status in RESUBSCRIBABLE and not subscriber.is_suppressed
+    return subscriber if wants_confirmation else None
 
 
 def send_confirmation(*, subscriber):
@@ -75,7 +82,11 @@ def confirm_subscription(*, subscriber, ip, link_issued_at=None):
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.confirmed_at = timezone.now()
             subscriber.confirmed_ip = ip or None
-            subscriber.save(update_fields=["status", "confirmed_at", "confirmed_ip"])
+            # Back on the list: an old leaving time would count them as gone in the chart.
+            subscriber.unsubscribed_at = None
+            subscriber.save(
+                update_fields=["status", "confirmed_at", "confirmed_ip", "unsubscribed_at"]
+            )
     return subscriber
 
 
@@ -111,6 +122,38 @@ def week_start(moment):
     return day - datetime.timedelta(days=day.weekday())
 
 
+def pick_roundup_articles(*, now, limit=DRAFT_MAX_ARTICLES):
+    """The week's stories, fairly: what editors featured, then every section in turn.
+
+    Featured stories come first, newest first. Then sections take turns in navigation
+    order, each giving its newest story not yet picked, until `limit`: every section
+    that published this week is in the draft (as long as there are fewer sections than
+    places), and a busy section cannot crowd out a quiet one. The editor reorders freely.
+    """
+    week = (
+        Article.objects.published(now=now)
+        .filter(publish_at__gt=now - datetime.timedelta(days=7))
+        .select_related("section")
+    )
+    featured = list(week.featured().order_by("-publish_at", "-pk")[:limit])
+    picked = {article.pk for article in featured}
+    by_section = {}
+    for article in week.order_by("section__position", "section__name", "-publish_at", "-pk"):
+        if article.pk not in picked:
+            by_section.setdefault(article.section_id, []).append(article)
+    rest = []
+    queues = list(by_section.values())
+    while queues and len(featured) + len(rest) < limit:
+        for queue in queues:
+            if len(featured) + len(rest) < limit:
+                rest.append(queue.pop(0))
+        queues = [queue for queue in queues if queue]
+    # Shown grouped by section in navigation order, newest first within each.
+    order = {section_id: index for index, section_id in enumerate(by_section)}
+    rest.sort(key=lambda a: (order[a.section_id], -a.publish_at.timestamp(), -a.pk))
+    return featured + rest
+
+
 def draft_roundup(*, now=None):
     """Draft this week's round-up from the last seven days' articles; one draft per week.
 
@@ -121,12 +164,7 @@ def draft_roundup(*, now=None):
     existing = Issue.objects.filter(week_of=week_of).first()
     if existing:
         return existing, False
-    articles = list(
-        Article.objects.published(now=now)
-        .filter(publish_at__gt=now - datetime.timedelta(days=7))
-        .select_related("section")
-        .order_by("section__position", "section__name", "-publish_at", "-pk")[:DRAFT_MAX_ARTICLES]
-    )
+    articles = pick_roundup_articles(now=now)
     if not articles:
         return None, False
     try:
@@ -214,8 +252,11 @@ def import_subscribers(*, file, source):
     for line, row in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
         email = normalize_email(row.get("email", ""))
+        if len(email) > EMAIL_MAX_LENGTH:
+            report.rejected.append((line, email, f"longer than {EMAIL_MAX_LENGTH} characters"))
+            continue
         try:
-            validate_email(email)
+            validate_subscriber_email(email)
         except ValidationError:
             report.rejected.append((line, email, "not a valid email address"))
             continue
@@ -227,22 +268,33 @@ def import_subscribers(*, file, source):
         valid.append((line, email, consent))
     existing = _existing_addresses([email for _, email, _ in valid])
     now = timezone.now()
-    with transaction.atomic():
-        for line, email, consent in valid:
-            if email.lower() in existing:
-                report.rejected.append((line, email, "already on the list"))
-                continue
-            subscriber = Subscriber.objects.create(
-                email=email,
-                status=Subscriber.Status.ACTIVE if consent else Subscriber.Status.PENDING,
-                confirmed_at=now if consent else None,
-                consent_source=source,
-            )
-            if consent:
-                report.added_active += 1
-            else:
-                report.added_pending += 1
-                send_confirmation(subscriber=subscriber)
+    line = None
+    try:
+        with transaction.atomic():
+            for line, email, consent in valid:
+                if email.lower() in existing:
+                    report.rejected.append((line, email, "already on the list"))
+                    continue
+                # One moment for both times: signed up, then (with consent) confirmed.
+                subscriber = Subscriber.objects.create(
+                    email=email,
+                    status=Subscriber.Status.ACTIVE if consent else Subscriber.Status.PENDING,
+                    signed_up_at=now,
+                    confirmed_at=now if consent else None,
+                    consent_source=source,
+                )
+                if consent:
+                    report.added_active += 1
+                else:
+                    report.added_pending += 1
+                    send_confirmation(subscriber=subscriber)
+    except DatabaseError as error:
+        # The transaction rolled back whole (confirmations included): nobody was added.
+        logger.warning("Subscriber import stopped at line %s: %s", line, error)
+        raise ValidationError(
+            f"Line {line}: the database refused this row ({type(error).__name__}); "
+            "nothing was imported."
+        ) from None
     return report
 
 

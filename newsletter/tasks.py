@@ -28,7 +28,13 @@ PURGE_AT = datetime.time(3, 30)
 @task(queue_name="email")
 def send_confirmation_email(subscriber_id):
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None or subscriber.status == Subscriber.Status.ACTIVE:
+    # Active and suppressed addresses get nothing: sign-up did the same work for them
+    # only so that its timing tells nobody which addresses subscribe.
+    if (
+        subscriber is None
+        or subscriber.is_suppressed
+        or subscriber.status == Subscriber.Status.ACTIVE
+    ):
         return False
     mailers.default.send_messages([confirmation_email(subscriber)])
     return True
@@ -122,7 +128,31 @@ def purge_pending_subscribers():
     return deleted
 
 
+def next_mailbox_poll_at(now=None):
+    return (now or timezone.now()) + datetime.timedelta(
+        seconds=max(30, settings.BOUNCE_MAILBOX_POLL_SECONDS)
+    )
+
+
+@task()
+def poll_bounce_mailbox():
+    """Read the bounce mailbox every BOUNCE_MAILBOX_POLL_SECONDS (when it is set)."""
+    from newsletter.bounces.mailbox import MailboxError, poll
+
+    if not settings.BOUNCE_MAILBOX_URL:
+        return None
+    try:
+        return str(poll())
+    except MailboxError as error:
+        logger.error("Bounce mailbox: %s", error)  # tried again at the next poll
+        return None
+    finally:
+        schedule(poll_bounce_mailbox, next_mailbox_poll_at(), include_running=False)
+
+
 PERIODIC = {draft_weekly_roundup: next_draft_at, purge_pending_subscribers: next_purge_at}
+if settings.BOUNCE_MAILBOX_URL:
+    PERIODIC[poll_bounce_mailbox] = next_mailbox_poll_at
 
 
 def is_waiting(periodic_task, *, include_running=True):

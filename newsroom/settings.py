@@ -248,7 +248,8 @@ _email_host = ENV.get("EMAIL_HOST", "").strip()
 if _email_host:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            # Django's SMTP backend, plus SMTPUTF8 for addresses like zoë@example.com.
+            "BACKEND": "newsroom.mail.EmailBackend",
             "OPTIONS": {
                 "host": _email_host,
                 "port": env.read_int(ENV, "EMAIL_PORT", 25),
@@ -280,6 +281,19 @@ NEWSLETTER_CLAIM_SECONDS = 600
 NEWSLETTER_MAX_ATTEMPTS = 5
 NEWSLETTER_RETRY_SECONDS = 60
 NEWSLETTER_UNSUBSCRIBE_MAILTO = ENV.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", f"unsubscribe@{SITE_HOST}")
+# Bounces and complaints (README, "Bounces and complaints"). RETURN_PATH is the envelope
+# sender that collects bounces; each copy gets its own signed variant (VERP).
+BOUNCE_DOMAIN = ENV.get("BOUNCE_DOMAIN", "").strip().lower()
+RETURN_PATH = ENV.get("RETURN_PATH", "").strip() or (
+    f"bounces@{BOUNCE_DOMAIN}" if BOUNCE_DOMAIN else ""
+)
+BOUNCE_MAILBOX_URL = ENV.get("BOUNCE_MAILBOX_URL", "").strip()
+BOUNCE_MAILBOX_POLL_SECONDS = env.read_int(ENV, "BOUNCE_MAILBOX_POLL_SECONDS", 300)
+NEWSLETTER_SOFT_BOUNCE_LIMIT = env.read_int(ENV, "NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)
+SES_SNS_TOPIC_ARNS = env.read_list(ENV, "SES_SNS_TOPIC_ARNS", [])
+POSTMARK_WEBHOOK_AUTH = ENV.get("POSTMARK_WEBHOOK_AUTH", "")  # "user:password"
+MAILGUN_WEBHOOK_SIGNING_KEY = ENV.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
+SENDGRID_WEBHOOK_PUBLIC_KEY = ENV.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
 # newsroom.ratelimit: "count/period" with period s, m, h or d.
 RATELIMITS = {
     "newsletter-signup-ip": ENV.get("RATELIMIT_SIGNUP_IP", "20/h"),
@@ -323,7 +337,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     # django-axes logs every sign-in at INFO; lockouts still log at WARNING.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # flufl.bounce logs each of its detectors at INFO for every bounce read.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "flufl.bounce": {"level": "WARNING"},
+    },
 }
 
 TAGGIT_CASE_INSENSITIVE = True

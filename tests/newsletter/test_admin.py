@@ -206,3 +206,46 @@ def test_a_csv_without_an_email_column_is_refused_whole(client, editor):
     response = client.post("/admin/newsletter/subscriber/import/", {"file": upload, "source": "x"})
     assert "email" in response.text and "column" in response.text
     assert not Subscriber.objects.exists()
+
+
+def test_csv_import_with_a_260_character_address_names_its_line_and_adds_it_nowhere(client, editor):
+    long_address = f"{'a' * 60}.{'b' * 60}@{'c' * 63}.{'d' * 63}.example.com"
+    assert len(long_address) > 254
+    data = f"email,consent\nfirst@example.com,yes\n{long_address},yes\n".encode()
+    upload = SimpleUploadedFile("list.csv", data, content_type="text/csv")
+    response = client.post("/admin/newsletter/subscriber/import/", {"file": upload, "source": "x"})
+    assert response.status_code == 200
+    assert "1 added as active, 0 added as pending, 1 rejected" in response.text
+    assert "<td>3</td>" in response.text and "longer than 254 characters" in response.text
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["first@example.com"]
+
+
+def test_csv_import_refused_by_the_database_names_the_line_and_keeps_nothing(
+    client, editor, monkeypatch
+):
+    from django.db import DataError
+
+    real_create = Subscriber.objects.create
+
+    def create(**kwargs):
+        if kwargs["email"] == "third@example.com":
+            raise DataError("value too long for type character varying(254)")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(Subscriber.objects, "create", create)
+    data = b"email,consent\nfirst@example.com,yes\nsecond@example.com,no\nthird@example.com,yes\n"
+    upload = SimpleUploadedFile("list.csv", data, content_type="text/csv")
+    response = client.post("/admin/newsletter/subscriber/import/", {"file": upload, "source": "x"})
+    assert response.status_code == 200
+    assert "Line 4" in response.text and "nothing was imported" in response.text
+    assert not Subscriber.objects.exists()
+    assert not mail.outbox
+
+
+def test_imported_rows_are_confirmed_no_earlier_than_they_signed_up(client, editor):
+    upload = SimpleUploadedFile(
+        "list.csv", b"email,consent\nann@example.com,yes\n", content_type="text/csv"
+    )
+    client.post("/admin/newsletter/subscriber/import/", {"file": upload, "source": "x"})
+    subscriber = Subscriber.objects.get()
+    assert subscriber.signed_up_at <= subscriber.confirmed_at

@@ -1,5 +1,6 @@
 import email
 import email.policy
+import re
 
 import pytest
 
@@ -32,10 +33,12 @@ def _parsed(prepared, subscriber):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-def test_html_has_inlined_css_and_a_600px_table_layout(issue):
+def test_html_has_inlined_css_and_a_fluid_layout_of_600px_at_most(issue):
     _, html = render_roundup(issue, unsubscribe_url="http://testserver/u/")
     assert "<style" not in html
-    assert "width: 600px" in html or "width:600px" in html
+    assert "max-width: 600px" in html and "width: 100%" in html
+    # Nothing is fixed at 600 px (it was cut off at 390 px), but Outlook's ghost table.
+    assert not re.search(r"(?<!max-)width:\s*600px", html)
     assert 'style="' in html and "font-family" in html
 
 
@@ -119,3 +122,38 @@ def test_non_ascii_subjects_and_text_survive_encoding():
     message = _parsed(PreparedRoundup.for_issue(issue), SubscriberFactory())
     assert message["Subject"] == "Café politics: Zürich"
     assert "Zürich — «Ça va» 東京" in message.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def five_story_issue():
+    articles = []
+    for n in range(5):
+        image = ImageFactory(alt_text=f"Picture {n}", credit=f"Photographer {n}/Agency")
+        RenditionFactory(image=image, width=400, height=250)
+        RenditionFactory(image=image, width=800, height=500)
+        articles.append(
+            ArticleFactory(published=True, title=f"Story {n}", dek=f"Dek {n}.", lead_image=image)
+        )
+    return IssueFactory(intro="Dear reader,\n\nA big week.", articles=articles)
+
+
+def test_the_lead_story_is_large_and_the_rest_compact_with_small_pictures(five_story_issue):
+    _text, html = render_roundup(five_story_issue, unsubscribe_url="http://testserver/u/x/")
+    assert html.count("<h2") == 1 and html.count("<h3") == 4
+    lead = html.index("<h2")
+    assert "Story 0" in html[lead : html.index("</h2>")]
+    assert 'width="560" height="350"' in html  # the lead's picture, full width
+    assert html.count('width="96" height="60"') == 4  # the others' thumbnails
+    assert "/renditions/" in html
+    for n in range(5):  # every picture keeps its credit
+        assert f"Photographer {n}/Agency" in html
+    assert "Also this week" in html
+
+
+def test_the_editors_intro_opens_the_email_and_its_preview_line(five_story_issue):
+    text, html = render_roundup(five_story_issue, unsubscribe_url="http://testserver/u/x/")
+    assert "From the editor" in html
+    assert html.index("Dear reader") < html.index("Story 0")
+    assert "display: none" in html.split("Dear reader")[0]  # the hidden preview line
+    assert text.index("FROM THE EDITOR") < text.index("Dear reader") < text.index("Story 0")
+    assert text.index("Story 0") < text.index("ALSO THIS WEEK") < text.index("Story 1")

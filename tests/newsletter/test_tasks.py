@@ -149,3 +149,34 @@ def test_the_confirmation_email_is_not_sent_to_an_active_subscriber():
 
     assert tasks.send_confirmation_email.call(SubscriberFactory().pk) is False
     assert mail.outbox == []
+
+
+def test_the_mailbox_task_polls_and_schedules_its_next_run(
+    deferring_backend, settings, monkeypatch
+):
+    from newsletter.bounces import mailbox
+
+    settings.BOUNCE_MAILBOX_URL = "imaps://bounces:pw@imap.example.com/INBOX"
+    settings.BOUNCE_MAILBOX_POLL_SECONDS = 120
+    polled = []
+    monkeypatch.setattr(mailbox, "poll", lambda: polled.append(1) or mailbox.PollResult(read=2))
+    assert tasks.poll_bounce_mailbox.call().startswith("2 read")
+    [result] = deferring_backend.results
+    assert result.task.func == tasks.poll_bounce_mailbox.func
+    assert 110 < (result.task.run_after - timezone.now()).total_seconds() <= 120
+
+
+def test_an_unreachable_mailbox_is_logged_and_polled_again_later(
+    deferring_backend, settings, monkeypatch, caplog
+):
+    from newsletter.bounces import mailbox
+
+    settings.BOUNCE_MAILBOX_URL = "imaps://bounces:pw@imap.example.com/INBOX"
+
+    def unreachable():
+        raise mailbox.MailboxError("bounces@imap.example.com:993: Connection refused")
+
+    monkeypatch.setattr(mailbox, "poll", unreachable)
+    assert tasks.poll_bounce_mailbox.call() is None
+    assert "Connection refused" in caplog.text
+    assert len(deferring_backend.results) == 1

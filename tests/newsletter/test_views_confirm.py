@@ -118,3 +118,11 @@ def test_an_unsubscribe_token_cannot_confirm(client):
     assert response.status_code == 400
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.PENDING
+
+
+def test_confirming_again_clears_the_old_unsubscribe_time(client):
+    subscriber = SubscriberFactory(status="unsubscribed", unsubscribed_at="2026-01-05T10:00Z")
+    client.post(_url(subscriber))
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+    assert subscriber.unsubscribed_at is None

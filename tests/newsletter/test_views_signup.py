@@ -149,3 +149,29 @@ def test_the_footer_form_posts_to_the_signup_page_with_the_consent_sentence(clie
     html = client.get("/newsletter/confirm/garbage/").text
     assert 'action="/newsletter/"' in html
     assert "By subscribing you agree" in html
+
+
+def test_a_unicode_local_part_is_accepted_and_stored_in_nfc(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _signup(client, "zoe\u0308@Example.com")  # e + combining diaeresis
+    assert "Check your inbox" in response.text
+    assert Subscriber.objects.get().email == "zoë@example.com"
+    assert [m.to for m in mail.outbox] == [["zoë@example.com"]]
+
+
+@pytest.mark.parametrize(
+    "address", ["zo ë@example.com", "zo\u200bë@example.com", f"{'ë' * 33}@example.com"]
+)
+def test_broken_unicode_addresses_are_still_refused(client, address):
+    response = _signup(client, address)
+    assert "Enter a valid email address" in response.text
+    assert not Subscriber.objects.exists()
+
+
+def test_the_signup_box_lets_browsers_send_unicode_addresses(client):
+    # type="email" makes browsers refuse "zoë@…" before it reaches us.
+    response = client.get("/newsletter/")
+    assert 'type="email"' not in response.text
+    assert 'inputmode="email"' in response.text

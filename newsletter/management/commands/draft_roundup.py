@@ -5,8 +5,8 @@ from newsletter import services
 
 class Command(BaseCommand):
     help = (
-        "Draft this week's round-up from the last seven days' published articles (by "
-        "section, newest first), as the weekly task does. One draft per week."
+        "Draft this week's round-up from the last seven days' published articles (featured "
+        "first, then every section in turn), as the weekly task does. One draft per week."
     )
 
     def handle(self, *args, **options):
