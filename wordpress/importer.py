@@ -32,8 +32,8 @@ from taggit.models import Tag, TaggedItem
 from articles import images as image_checks
 from articles.models import Article, Author, Byline, Image, OldSlug, Section
 from articles.services import apply_publication_dates
+from articles.slugs import make_slug, unique_slug
 from articles.tasks import enqueue_renditions
-from articles.text import make_slug, unique_slug
 from wordpress import wxr
 from wordpress.content import BodyConverter, Placed, original_of, split_credit, uploads_path
 from wordpress.media import MediaSource, MediaUnavailable
