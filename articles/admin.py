@@ -28,6 +28,7 @@ from articles.forms import (
     BylineFormSet,
     ImageAdminForm,
     MergeTagsForm,
+    NoteForm,
     NoteFormSet,
     ScheduleForm,
 )
@@ -327,6 +328,7 @@ class BylineInline(admin.TabularInline):
 
 class NoteInline(admin.StackedInline):
     model = Note
+    form = NoteForm
     formset = NoteFormSet
     extra = 0
     fields = ["kind", "text", "created_at"]

@@ -6,15 +6,22 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from taggit.forms import TagWidget
 from taggit.models import Tag
 
 from articles import images, services
-from articles.models import Article, Image, OldSlug
+from articles.models import Article, Image, Note, OldSlug
 from articles.slugs import make_slug
+from newsroom.forms import KeepsUnchangedTimes
 
 
-class TagAutocompleteInput(forms.TextInput):
-    """taggit's comma-separated input, with suggestions from the tag admin's search."""
+class TagAutocompleteInput(TagWidget):
+    """taggit's own comma-separated input, with suggestions from the tag admin's search.
+
+    Built on taggit's TagWidget so the value is written the way taggit parses it back
+    (`edit_string_for_tags`: names with a comma or a space in double quotes). A plain
+    TextInput showed the Python list of tags, and saving that made new tags of it.
+    """
 
     class Media:
         js = ["js/admin/tag-autocomplete.js"]
@@ -37,7 +44,7 @@ class TagAutocompleteInput(forms.TextInput):
         return html + format_html('<datalist id="{}"></datalist>', list_id)
 
 
-class ArticleAdminForm(forms.ModelForm):
+class ArticleAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     # The version the editor started from: a save based on an older one is refused.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -145,6 +152,12 @@ class BylineFormSet(forms.BaseInlineFormSet):
             raise ValidationError("Before publishing: add at least one author.", code="no_author")
 
 
+class NoteForm(KeepsUnchangedTimes, forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["kind", "text", "created_at"]
+
+
 class NoteFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -159,7 +172,7 @@ class NoteFormSet(forms.BaseInlineFormSet):
             )
 
 
-class ImageAdminForm(forms.ModelForm):
+class ImageAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     file = forms.FileField(
         widget=AdminFileWidget(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/avif,image/gif"}
