@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.admin import TagAdmin as TaggitTagAdmin
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from articles import images, search, services
 from articles.forms import (
@@ -497,6 +497,27 @@ def _fields(version):
         return {}
 
 
+def revision_tag_ids(revision, article_id):
+    """The ids of the tags an article had in a revision, or None if none were kept.
+
+    Revisions saved before tags were kept hold no tag rows at all; so does a revision
+    of an article without tags: both answer None.
+    """
+    versions = revision.version_set.get_for_model(TaggedItem)
+    ids = [
+        fields["tag_id"]
+        for fields in map(_fields, versions)
+        if str(fields.get("object_id")) == str(article_id) and "tag_id" in fields
+    ]
+    return ids or None
+
+
+def tag_names(ids):
+    """Names of tags by id, in taggit's order; a tag deleted since is said to be."""
+    found = Tag.objects.in_bulk(ids or [])
+    return sorted(found[pk].name if pk in found else f"(deleted tag #{pk})" for pk in ids or [])
+
+
 @admin.register(Article)
 class ArticleAdmin(VersionAdmin):
     form = ArticleAdminForm
@@ -614,6 +635,7 @@ class ArticleAdmin(VersionAdmin):
         attributes = {
             "user": request.user,
             "current_version": getattr(request, "_article_current_version", None),
+            "revision_tags": getattr(request, "_article_revision_tags", None),
         }
         return type(form.__name__, (form,), attributes)
 
@@ -730,6 +752,18 @@ class ArticleAdmin(VersionAdmin):
         request._article_current_version = (
             Article.objects.filter(pk=object_id).values_list("version", flat=True).first()
         )
+        version = Version.objects.filter(pk=version_id).select_related("revision").first()
+        if version is not None and revision_tag_ids(version.revision, object_id) is None:
+            # Restoring deletes the tag rows the revision does not hold: a revision
+            # that kept no tags (older than this rule, or of an untagged article)
+            # offers the article's current tags instead of none.
+            request._article_revision_tags = list(
+                Tag.objects.filter(
+                    taggit_taggeditem_items__object_id=object_id,
+                    taggit_taggeditem_items__content_type__model="article",
+                    taggit_taggeditem_items__content_type__app_label="articles",
+                )
+            )
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
@@ -744,6 +778,10 @@ class ArticleAdmin(VersionAdmin):
                 for name, label in [*DIFF_FIELDS, *OTHER_FIELDS]
                 if older is None or new_fields.get(name) != old_fields.get(name)
             ]
+            if older is not None and sorted(
+                revision_tag_ids(newer.revision, object_id) or []
+            ) != sorted(revision_tag_ids(older.revision, object_id) or []):
+                changed.append("tags")
             rows.append(
                 {
                     "version": newer,
@@ -760,6 +798,28 @@ class ArticleAdmin(VersionAdmin):
             )
         extra_context = {**(extra_context or {}), "rows": rows}
         return super().history_view(request, object_id, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        article = super().get_object(request, object_id, from_field)
+        if article is not None and getattr(request, "_article_current_version", None):
+            # In the revision view, inside its transaction: a restored tag row whose tag
+            # was merged or deleted since names nothing; drop it, keep the others.
+            dropped, _ = (
+                TaggedItem.objects.filter(
+                    object_id=article.pk,
+                    content_type__app_label="articles",
+                    content_type__model="article",
+                )
+                .exclude(tag_id__in=Tag.objects.values("pk"))
+                .delete()
+            )
+            if dropped and request.method == "GET":
+                messages.warning(
+                    request,
+                    f"{dropped} tag(s) of this revision were merged or deleted since; "
+                    "check the Tags box.",
+                )
+        return article
 
     def _versions(self, object_id):
         return (
@@ -805,6 +865,18 @@ class ArticleAdmin(VersionAdmin):
             for name, label in OTHER_FIELDS
             if old.get(name) != new.get(name)
         ]
+        tags_after = tag_names(revision_tag_ids(version.revision, article.pk))
+        tags_before = tag_names(revision_tag_ids(previous.revision, article.pk)) if previous else []
+        if tags_before != tags_after:
+            others.append(
+                {
+                    "label": "tags",
+                    "before": ", ".join(tags_before) or None,
+                    "after": ", ".join(tags_after) or None,
+                    "removed": [name for name in tags_before if name not in tags_after],
+                    "added": [name for name in tags_after if name not in tags_before],
+                }
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Changes to “{Truncator(article.title).chars(60)}”",

@@ -52,6 +52,8 @@ class ArticleAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     user = None
     #: In the revision view the database holds the reverted row; this is the real version.
     current_version = None
+    #: In the revision view, the tags to offer when the revision kept none.
+    revision_tags = None
 
     class Meta:
         model = Article
@@ -64,6 +66,8 @@ class ArticleAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expected_version"].initial = self.current_version or self.instance.version
+        if self.revision_tags is not None and not self.is_bound:
+            self.initial["tags"] = self.revision_tags
         if "tags" in self.fields:
             self.fields["tags"].widget = TagAutocompleteInput()
         if "slug" in self.fields:

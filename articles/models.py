@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
+from taggit.models import TaggedItem
 
 from articles.richtext import SanitizedHTMLField, body_image_ids, has_foreign_images
 from articles.slugs import unique_slug
@@ -482,7 +483,10 @@ class Note(models.Model):
         return f"{self.article.get_absolute_url()}#note-{self.pk}"
 
 
-# Revisions: an article is saved with its byline; notes are kept out so restoring an old
-# text never removes a correction readers have seen.
+# Revisions: an article is saved with its byline and its tags (taggit's through rows,
+# which name the tag by id; the tags themselves are not versioned, so restoring an
+# article never renames a tag for every other article). Notes are kept out so restoring
+# an old text never removes a correction readers have seen.
 reversion.register(Byline)
-reversion.register(Article, follow=["bylines"])
+reversion.register(TaggedItem)
+reversion.register(Article, follow=["bylines", "tagged_items"])

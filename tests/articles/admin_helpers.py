@@ -1,6 +1,7 @@
 """Build the POST an editor's browser sends from the article change form."""
 
 from django.utils import timezone
+from taggit.utils import edit_string_for_tags
 
 
 def split(value):
@@ -17,7 +18,7 @@ def article_form_data(article, **overrides):
         "dek": article.dek,
         "kind": article.kind,
         "section": article.section_id,
-        "tags": ", ".join(article.tags.names()) if article.pk else "",
+        "tags": edit_string_for_tags(article.tags.all()) if article.pk else "",
         "lead_image": article.lead_image_id or "",
         "lead_image_caption": article.lead_image_caption,
         "body": article.body,

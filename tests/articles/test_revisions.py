@@ -1,10 +1,13 @@
 import pytest
 from reversion.models import Version
+from taggit.models import Tag, TaggedItem
 
+from articles import services
 from articles.admin import readable_text, word_diff
 from articles.models import Article
 from tests.articles.admin_helpers import article_form_data, change_url
 from tests.factories import ArticleFactory, EditorFactory
+from tests.rendered_form import as_post_data, rendered_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +25,13 @@ def edit(client, article, **changes):
     assert response.status_code == 302, response.context["adminform"].form.errors
     article.refresh_from_db()
     return article
+
+
+def submit_rendered(client, url):
+    """Open a page with the article form and press Save on what it shows."""
+    page = client.get(url).content.decode()
+    fields = rendered_form(page, form_id="article_form")
+    return client.post(url, as_post_data(fields, button="_save"))
 
 
 def test_every_admin_save_keeps_a_revision_with_its_author(client, editor):
@@ -91,3 +101,71 @@ def test_word_diff_marks_changes():
         ("insert", "x"),
         ("equal", "c"),
     ]
+
+
+# --- Tags are part of a revision ---------------------------------------------------------
+
+
+def test_restoring_a_revision_brings_back_its_tags(client, editor):
+    article = ArticleFactory(title="Tagged")
+    article.tags.add("ports", "Gaza, Strip")
+    article = edit(client, article, dek="First dek")
+    tagged = Version.objects.get_for_object(article).first()
+    article = edit(client, article, tags='"São Paulo"')
+    assert list(article.tags.names()) == ["São Paulo"]
+    url = f"/admin/articles/article/{article.pk}/history/{tagged.pk}/"
+    response = submit_rendered(client, url)
+    assert response.status_code == 302
+    assert sorted(article.tags.names()) == ["Gaza, Strip", "ports"]
+
+
+def test_opening_a_revision_changes_nothing_until_saved(client, editor):
+    article = ArticleFactory(title="Tagged")
+    article.tags.add("ports")
+    article = edit(client, article, dek="First dek")
+    tagged = Version.objects.get_for_object(article).first()
+    article = edit(client, article, tags="harbours")
+    page = client.get(f"/admin/articles/article/{article.pk}/history/{tagged.pk}/")
+    assert dict(rendered_form(page.content.decode(), form_id="article_form"))["tags"] == "ports"
+    assert list(article.tags.names()) == ["harbours"]
+
+
+def test_a_revision_saved_before_tags_were_kept_offers_the_current_tags(client, editor):
+    article = edit(client, ArticleFactory(title="Old"), dek="An old dek")
+    old = Version.objects.get_for_object(article).first()
+    old.revision.version_set.get_for_model(TaggedItem).delete()  # as revisions were before
+    article.tags.add("ports", "São Paulo")
+    response = submit_rendered(client, f"/admin/articles/article/{article.pk}/history/{old.pk}/")
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.dek == "An old dek"
+    assert sorted(article.tags.names()) == sorted(["ports", "São Paulo"])
+
+
+def test_restoring_works_when_a_tag_of_the_revision_was_merged_away(client, editor):
+    article = ArticleFactory(title="Tagged")
+    article.tags.add("port", "trade")
+    article = edit(client, article, dek="First dek")
+    tagged = Version.objects.get_for_object(article).first()
+    port, ports = Tag.objects.get(name="port"), Tag.objects.create(name="ports", slug="ports")
+    services.merge_tags(tags=[port, ports], into=ports)
+    url = f"/admin/articles/article/{article.pk}/history/{tagged.pk}/"
+    assert "merged or deleted since" in client.get(url).content.decode()
+    response = submit_rendered(client, url)
+    assert response.status_code == 302
+    assert list(article.tags.names()) == ["trade"]
+
+
+def test_history_and_diff_show_tag_changes(client, editor):
+    article = ArticleFactory(title="Tagged")
+    article.tags.add("ports", "trade")
+    article = edit(client, article, dek="First dek")
+    article = edit(client, article, tags='ports, "Gaza, Strip"')
+    history = client.get(f"/admin/articles/article/{article.pk}/history/").content.decode()
+    assert "tags" in history
+    newest = Version.objects.get_for_object(article).first()
+    page = client.get(
+        f"/admin/articles/article/{article.pk}/history/{newest.pk}/changes/"
+    ).content.decode()
+    assert "<del>trade</del>" in page
+    assert "<ins>Gaza, Strip</ins>" in page
