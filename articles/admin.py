@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -647,10 +648,11 @@ class ArticleAdmin(VersionAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, article):
-        label = article.get_status_display()
-        if article.status == Article.Status.SCHEDULED and article.is_public:
-            label = "Published (scheduled)"
-        return format_html('<span class="status status--{}">{}</span>', article.status, label)
+        return format_html(
+            '<span class="status status--{}">{}</span>',
+            article.effective_status,
+            article.get_effective_status_display(),
+        )
 
     @admin.display(description="Authors")
     def byline(self, article):
@@ -701,6 +703,10 @@ class ArticleAdmin(VersionAdmin):
             services.record_notes(article=form.instance, notes=instances)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and object_id and self._is_contributor(request):
+            refused = self._refuse_contributor(request, object_id)
+            if refused is not None:
+                return refused
         if request.method == "GET":
             article = self.get_object(request, object_id)
             if article is not None:
@@ -709,6 +715,21 @@ class ArticleAdmin(VersionAdmin):
         if object_id:
             extra_context["preview_url"] = reverse("articles:article-preview", args=[object_id])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _refuse_contributor(self, request, object_id):
+        """Tell a contributor why an article is not theirs to change (never "deleted?").
+
+        Their own article is shown read-only with the reason; someone else's sends them
+        back to their list with it.
+        """
+        article = Article.objects.filter(pk=unquote(object_id)).first()
+        reason = article and services.why_not_editable(request.user, article)
+        if not reason:
+            return None
+        messages.info(request, reason)
+        if Article.objects.owned_by(request.user).filter(pk=article.pk).exists():
+            return None
+        return redirect("admin:articles_article_changelist")
 
     def _warn_about_expired_images(self, request, article):
         expired = [

@@ -66,6 +66,9 @@ class ArticleAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expected_version"].initial = self.current_version or self.instance.version
+        if self.instance.pk and "status" in self.fields:
+            # A scheduled article whose time came shows as what it is: published.
+            self.initial["status"] = self.instance.effective_status
         if self.revision_tags is not None and not self.is_bound:
             self.initial["tags"] = self.revision_tags
         if "tags" in self.fields:
@@ -96,6 +99,10 @@ class ArticleAdminForm(KeepsUnchangedTimes, forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             self._check_version(cleaned.get("expected_version"))
+            if not {"status", "publish_at"} & set(self.changed_data):
+                # Shown as Published, stored as Scheduled: the same to readers, and an
+                # unchanged save changes nothing.
+                cleaned["status"] = self.instance.status
         status = cleaned.get("status")
         public = status in Article.PUBLIC_STATUSES
         if public and self.user is not None and not services.can_publish(self.user):

@@ -347,6 +347,20 @@ class Article(models.Model):
             and self.publish_at <= timezone.now()
         )
 
+    @property
+    def effective_status(self):
+        """The status as readers live it: a scheduled article whose time came is published.
+
+        Nothing rewrites the stored status when the time comes (no job is needed), so
+        whatever shows a status to people shows this one.
+        """
+        if self.status == self.Status.SCHEDULED and self.is_public:
+            return self.Status.PUBLISHED
+        return self.status
+
+    def get_effective_status_display(self):
+        return self.Status(self.effective_status).label
+
     def slug_is_taken(self, slug):
         """A slug belongs to one article, now or in the past (old URLs keep working)."""
         others = Article.objects.exclude(pk=self.pk) if self.pk else Article.objects.all()

@@ -45,6 +45,23 @@ def can_edit(user, article):
     )
 
 
+def why_not_editable(user, article):
+    """What to tell someone who opens an article they may not change; None if they may."""
+    if can_edit(user, article):
+        return None
+    status = article.effective_status
+    if status == Article.Status.PUBLISHED:
+        return f"“{article}” is published: only an editor can change it now. Ask an editor."
+    if status == Article.Status.SCHEDULED:
+        return f"“{article}” is scheduled: only an editor can change it now. Ask an editor."
+    if status == Article.Status.REVIEW:
+        return (
+            f"“{article}” is in review: an editor can change it now, or send it back to "
+            "you as a draft."
+        )
+    return f"“{article}” is another writer's draft: only they or an editor can change it."
+
+
 def _require_publisher(user):
     if not can_publish(user):
         raise PermissionDenied("Only editors may publish, schedule or unpublish articles.")
