@@ -22,16 +22,23 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	@touch $@ $(VENV)/.run-installed
 
+# Absolute links (canonical, feeds, sitemaps, share links, emails) use the address
+# `make run` serves on, unless SITE_URL is set: `make run PORT=8123` links to port 8123.
+RUN_SITE_URL = $(or $(SITE_URL),http://$(HOST):$(PORT))
+RUN := SITE_URL='$(RUN_SITE_URL)' $(PY) manage.py
+
 run: $(VENV)/.run-installed
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py ensure_demo_editor
-	$(PY) manage.py schedule_newsletter_tasks
-	@echo "Serving http://$(HOST):$(PORT)/ with the task worker. Ctrl-C stops both."
+	$(RUN) migrate --noinput
+	$(RUN) seed_demo --if-empty
+	$(RUN) ensure_demo_editor
+	$(RUN) schedule_newsletter_tasks
+	@admin_path=$$($(PY) -c 'import os; from newsroom.security import read_admin_path; print(read_admin_path(os.environ))'); \
+	echo "Serving http://$(HOST):$(PORT)/ (absolute links: $(RUN_SITE_URL)/) with the task worker."; \
+	echo "The admin: http://$(HOST):$(PORT)/$$admin_path  Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(RUN) db_worker --queue-name '*' & worker=$$!; \
+	$(RUN) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)

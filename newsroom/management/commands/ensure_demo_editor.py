@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 DEMO_PASSWORD = "newsroom-demo"
 #: username: (what the account is for, is_superuser, groups, email). The editor and the
@@ -21,6 +23,7 @@ class Command(BaseCommand):
     help = "Make sure the demo accounts exist (for a developer's machine) and print their login."
 
     def handle(self, *args, **options):
+        admin_url = settings.SITE_URL + reverse("admin:index")
         for username, (role, is_superuser, groups, email) in DEMO_ACCOUNTS.items():
             user, created = get_user_model().objects.get_or_create(
                 username=username, defaults={"email": email}
@@ -36,5 +39,5 @@ class Command(BaseCommand):
                 DEMO_PASSWORD if created or user.check_password(DEMO_PASSWORD) else "(changed)"
             )
             self.stdout.write(
-                f"Demo {role}: log in at /admin/ as {username!r} with password {password!r}"
+                f"Demo {role}: log in at {admin_url} as {username!r} with password {password!r}"
             )
