@@ -144,40 +144,118 @@ def _text(value):
     return " ".join(str(value or "").replace("\x00", "").split())
 
 
-def read_metadata(picture):
-    """Caption, credit and copyright from a picture's IPTC (preferred) or EXIF.
+XMP_NAMESPACES = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+}
+#: What is read from an XMP packet: field -> (namespace prefix, property).
+XMP_PROPERTIES = {
+    "byline": ("dc", "creator"),
+    "agency": ("photoshop", "Credit"),
+    "source": ("photoshop", "Source"),
+    "copyright_notice": ("dc", "rights"),
+    "caption": ("dc", "description"),
+}
 
-    Agencies put the photographer in By-line and the agency in Credit: together they
-    make the house credit "Photographer/Agency".
+
+def _read_xmp(picture):
+    """The agency fields of the picture's XMP packet (Adobe's successor to IPTC IIM).
+
+    Parsed with defusedxml: the packet comes from whoever made the file.
     """
+    packet = picture.info.get("xmp")
+    if not packet:
+        return {}
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(packet)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        return {}
     found = {}
+    for field, (prefix, name) in XMP_PROPERTIES.items():
+        tag = f"{{{XMP_NAMESPACES[prefix]}}}{name}"
+        for description in root.iter(f"{{{XMP_NAMESPACES['rdf']}}}Description"):
+            value = description.get(tag)  # the short form: an attribute
+            element = description.find(tag)
+            if value is None and element is not None:
+                items = element.findall(f".//{{{XMP_NAMESPACES['rdf']}}}li")
+                # A list (creators) joins its items; a language alternative takes the first.
+                if items and element.find(f"{{{XMP_NAMESPACES['rdf']}}}Seq") is not None:
+                    value = ", ".join(_text(item.text) for item in items if item.text)
+                elif items:
+                    value = items[0].text
+                else:
+                    value = element.text
+            if value and _text(value):
+                found[field] = _text(value)
+                break
+    return found
+
+
+def _words(text):
+    return re.findall(r"\w+", text.casefold())
+
+
+def credit_from(*, byline="", agency="", source=""):
+    """The house credit "Photographer/Agency" and the "via" source, without repeats.
+
+    Agencies fill By-line, Credit and Source loosely: the photographer may already
+    carry the agency ("María Santos/Reuters"), and Source often names the agency
+    again ("Reuters Pictures" for Credit "Reuters"). An agency is named once.
+    """
+    if agency and byline and agency.casefold() in byline.casefold():
+        credit = byline
+    else:
+        credit = "/".join(part for part in (byline, agency) if part)
+    if not source:
+        return credit, ""
+    source_words = _words(source.removeprefix("via ").removeprefix("Via "))
+    agency_words = set(_words(agency)) or set(_words(credit.rpartition("/")[2]))
+    repeats_the_agency = source_words and (
+        source_words[0] in agency_words or source.casefold() in credit.casefold()
+    )
+    if repeats_the_agency:
+        return credit or source, ""
+    return credit, source if source.lower().startswith("via ") else f"via {source}"
+
+
+def read_metadata(picture):
+    """Caption, credit, source and copyright from a picture's IPTC, XMP or EXIF.
+
+    IPTC IIM comes first (what agencies' systems write), then XMP, then EXIF.
+    Agencies put the photographer in By-line and the agency in Credit: together they
+    make the house credit "Photographer/Agency" (see credit_from()).
+    """
     try:
         iptc = IptcImagePlugin.getiptcinfo(picture) or {}
     except (SyntaxError, ValueError, IndexError, struct.error):
         iptc = {}
-    byline, agency = _text(iptc.get(IPTC_BYLINE)), _text(iptc.get(IPTC_CREDIT))
-    credit = "/".join(part for part in (byline, agency) if part)
-    if credit:
-        found["credit"] = credit
-    if caption := _text(iptc.get(IPTC_CAPTION)):
-        found["caption"] = caption
-    if copyright_notice := _text(iptc.get(IPTC_COPYRIGHT)):
-        found["copyright_notice"] = copyright_notice
-    if (source := _text(iptc.get(IPTC_SOURCE))) and source.lower() != agency.lower():
-        found["source"] = source if source.lower().startswith("via ") else f"via {source}"
+    xmp = _read_xmp(picture)
+    fields = {
+        "byline": _text(iptc.get(IPTC_BYLINE)) or xmp.get("byline", ""),
+        "agency": _text(iptc.get(IPTC_CREDIT)) or xmp.get("agency", ""),
+        "source": _text(iptc.get(IPTC_SOURCE)) or xmp.get("source", ""),
+        "caption": _text(iptc.get(IPTC_CAPTION)) or xmp.get("caption", ""),
+        "copyright_notice": _text(iptc.get(IPTC_COPYRIGHT)) or xmp.get("copyright_notice", ""),
+    }
     try:
         exif = picture.getexif()
     except (SyntaxError, ValueError, struct.error):
         exif = {}
-    exif_values = {
-        "credit": _text(exif.get(EXIF_ARTIST)),
-        "caption": _text(exif.get(EXIF_IMAGE_DESCRIPTION)),
-        "copyright_notice": _text(exif.get(EXIF_COPYRIGHT)),
-    }
-    for field, value in exif_values.items():
-        if value and field not in found:
-            found[field] = value
-    return found
+    if not (fields["byline"] or fields["agency"]):
+        fields["byline"] = _text(exif.get(EXIF_ARTIST))
+    fields["caption"] = fields["caption"] or _text(exif.get(EXIF_IMAGE_DESCRIPTION))
+    fields["copyright_notice"] = fields["copyright_notice"] or _text(exif.get(EXIF_COPYRIGHT))
+    credit, source = credit_from(
+        byline=fields["byline"], agency=fields["agency"], source=fields["source"]
+    )
+    found = {"credit": credit, "source": source}
+    found["caption"] = fields["caption"]
+    found["copyright_notice"] = fields["copyright_notice"]
+    return {field: value for field, value in found.items() if value}
 
 
 def iptc_segment(fields):
@@ -199,6 +277,46 @@ def iptc_segment(fields):
 def with_iptc(jpeg_bytes, fields):
     """The JPEG with an IPTC segment inserted right after its start marker."""
     return jpeg_bytes[:2] + iptc_segment(fields) + jpeg_bytes[2:]
+
+
+def xmp_packet(*, creator="", credit="", source="", rights="", description=""):
+    """An XMP packet as photo desks write it (creators as a list, rights per language)."""
+    from xml.sax.saxutils import escape
+
+    def alt(value):
+        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(value)}</rdf:li></rdf:Alt>'
+
+    properties = []
+    if creator:
+        properties.append(
+            f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>"
+        )
+    if rights:
+        properties.append(f"<dc:rights>{alt(rights)}</dc:rights>")
+    if description:
+        properties.append(f"<dc:description>{alt(description)}</dc:description>")
+    if credit:
+        properties.append(f"<photoshop:Credit>{escape(credit)}</photoshop:Credit>")
+    if source:
+        properties.append(f"<photoshop:Source>{escape(source)}</photoshop:Source>")
+    return (
+        (
+            '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{rdf}">'
+            '<rdf:Description rdf:about="" xmlns:dc="{dc}" xmlns:photoshop="{photoshop}">'
+            "{properties}</rdf:Description></rdf:RDF></x:xmpmeta>"
+            '<?xpacket end="w"?>'
+        )
+        .format(properties="".join(properties), **XMP_NAMESPACES)
+        .encode("utf-8")
+    )
+
+
+def with_xmp(jpeg_bytes, packet):
+    """The JPEG with an XMP (APP1) segment inserted right after its start marker."""
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + packet
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return jpeg_bytes[:2] + segment + jpeg_bytes[2:]
 
 
 def rendition_widths(original_width):
