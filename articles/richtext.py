@@ -63,6 +63,12 @@ _ATTR_RE = re.compile(r'([a-z-]+)="([^"]*)"')
 _IMAGE_ID_RE = re.compile(r'<img[^>]*? data-image-id="(\d+)"')
 
 
+# The editor's schema wraps a list item's text in a paragraph; bodies written elsewhere
+# (the demo, an import) do not. One paragraph in an item is stored without it, so an
+# edit of one word elsewhere does not rewrite every list of the body.
+_LIST_ITEM_PARAGRAPH_RE = re.compile(r"<li><p>((?:(?!</?p>|</?li>).)*)</p></li>", re.DOTALL)
+
+
 def sanitize_html(html):
     """Return `html` with everything outside the allow-list removed.
 
@@ -71,6 +77,7 @@ def sanitize_html(html):
     cleaned = _cleaner.clean(html or "").strip()
     if cleaned in ("<p></p>", "<p><br></p>"):
         return ""
+    cleaned = _LIST_ITEM_PARAGRAPH_RE.sub(r"<li>\1</li>", cleaned)
     if "<img" in cleaned:
         cleaned = normalise_images(cleaned)
     return cleaned

@@ -140,3 +140,16 @@ def test_src_of_a_library_image_is_its_own_file():
     cleaned = sanitize_html(f'<img src="https://evil.example/x.png" data-image-id="{image.pk}">')
     assert f'src="{image.file.url}"' in cleaned
     assert "evil.example" not in cleaned
+
+
+def test_a_list_item_holding_one_paragraph_is_stored_as_the_item_alone():
+    # What the rich-text editor sends for a list written elsewhere as <li>text</li>.
+    assert (
+        sanitize_html("<ul><li><p>Ports <em>closed</em></p></li><li><p>Lanes</p></li></ul>")
+        == "<ul><li>Ports <em>closed</em></li><li>Lanes</li></ul>"
+    )
+
+
+def test_a_list_item_with_more_than_one_paragraph_keeps_them():
+    html = "<ol><li><p>First.</p><p>Second.</p></li></ol>"
+    assert sanitize_html(html) == html

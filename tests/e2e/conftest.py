@@ -4,6 +4,7 @@ Without Chromium at /usr/bin/chromium the tests here are skipped with one line, 
 `make test` works on any machine; in CI (CI set) a missing browser is an error instead.
 """
 
+import io
 import os
 import re
 from pathlib import Path
@@ -163,6 +164,32 @@ def _staff(username, group, *, first_name, last_name):
     user = StaffFactory(username=username, first_name=first_name, last_name=last_name)
     user.groups.add(Group.objects.get(name=group))
     return Person(user)
+
+
+def _demo_account(username):
+    """One of the accounts `make run` creates (ensure_demo_editor), with its real role."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    from newsroom.management.commands.ensure_demo_editor import DEMO_PASSWORD
+    from newsroom.roles import sync_groups
+
+    sync_groups(Group, Permission)  # see _staff()
+    call_command("ensure_demo_editor", stdout=io.StringIO())
+    return Person(get_user_model().objects.get(username=username), password=DEMO_PASSWORD)
+
+
+@pytest.fixture
+def demo_editor(db):
+    """`editor`: an Editor and Newsletter editor, as on a developer's machine."""
+    return _demo_account("editor")
+
+
+@pytest.fixture
+def demo_writer(db):
+    """`writer`: a Contributor."""
+    return _demo_account("writer")
 
 
 @pytest.fixture

@@ -56,13 +56,15 @@ class Person:
     """A staff member who logs in to the admin in the browser, as people do."""
 
     user: object
+    password: str = PASSWORD
 
     @property
     def username(self):
         return self.user.get_username()
 
     def log_in(self, page, *, second_factor=None):
-        """Sign in with the password and, when given, the second factor.
+        """The one way every browser test signs in: the password and, when given, the
+        second factor.
 
         `second_factor` is "passkey" (the browser's authenticator answers), or a callable
         returning the code to type (an authenticator app's, or a recovery code). Without
@@ -70,7 +72,7 @@ class Person:
         """
         page.goto("/admin/login/?next=/admin/")
         page.get_by_label("Username").fill(self.username)
-        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").fill(self.password)
         page.get_by_role("button", name="Log in").click()
         if second_factor is not None:
             page.wait_for_url("**/admin/two-factor/verify/**")

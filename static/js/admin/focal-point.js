@@ -10,9 +10,12 @@
     if (!box || !x || !y) return;
     const image = box.querySelector("img");
     const marker = box.querySelector(".focal-point__marker");
+    // Measured against the picture itself, wherever it sits in its box.
     const place = () => {
-      marker.style.left = `${(parseFloat(x.value) || 0) * 100}%`;
-      marker.style.top = `${(parseFloat(y.value) || 0) * 100}%`;
+      const fx = Math.min(1, Math.max(0, parseFloat(x.value) || 0));
+      const fy = Math.min(1, Math.max(0, parseFloat(y.value) || 0));
+      marker.style.left = `${image.offsetLeft + fx * image.offsetWidth}px`;
+      marker.style.top = `${image.offsetTop + fy * image.offsetHeight}px`;
     };
     image.addEventListener("click", (event) => {
       const rect = image.getBoundingClientRect();
@@ -22,6 +25,8 @@
     });
     x.addEventListener("input", place);
     y.addEventListener("input", place);
+    image.addEventListener("load", place);
+    window.addEventListener("resize", place);
     place();
   });
 }
