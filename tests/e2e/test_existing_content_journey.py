@@ -158,3 +158,23 @@ def test_focal_point_marker_is_drawn_where_the_focal_point_is(new_page, demo_edi
     page.goto(reverse("admin:articles_image_change", args=[image.pk]))
     x, y = marker_at(page)
     assert x == pytest.approx(0.1, abs=0.01) and y == pytest.approx(0.9, abs=0.01)
+
+
+def test_tag_suggestions_are_written_the_way_the_box_is_read(new_page, demo_editor):
+    from tests.factories import ArticleFactory
+
+    ArticleFactory().tags.add("Gaza, Strip", "Gazette")
+    article = ArticleFactory(title="Needs tags")
+    article.tags.add("ports")
+    page = new_page()
+    demo_editor.log_in(page)
+    page.goto(reverse("admin:articles_article_change", args=[article.pk]))
+    box = page.locator("#id_tags")
+    expect(box).to_have_value("ports")
+    box.click()
+    page.keyboard.press("End")
+    page.keyboard.type(", Gaz")
+    options = page.locator("#id_tags-suggestions option")
+    expect(options).to_have_count(2)
+    values = sorted(options.evaluate_all("options => options.map(o => o.value)"))
+    assert values == ['ports, "Gaza, Strip"', "ports, Gazette"]
