@@ -703,7 +703,10 @@ class ArticleAdmin(VersionAdmin):
             services.record_notes(article=form.instance, notes=instances)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and object_id and self._is_contributor(request):
+        is_contributor = request.user.has_perm(
+            "articles.change_article"
+        ) and not services.can_publish(request.user)
+        if request.method == "GET" and object_id and is_contributor:
             refused = self._refuse_contributor(request, object_id)
             if refused is not None:
                 return refused
@@ -719,16 +722,20 @@ class ArticleAdmin(VersionAdmin):
     def _refuse_contributor(self, request, object_id):
         """Tell a contributor why an article is not theirs to change (never "deleted?").
 
-        Their own article is shown read-only with the reason; someone else's sends them
-        back to their list with it.
+        Their own article is shown read-only with the reason; a published article of
+        someone else sends them back to their list with it. Someone else's unpublished
+        article stays hidden (Django's "does not exist"): its title is not theirs to see.
         """
         article = Article.objects.filter(pk=unquote(object_id)).first()
         reason = article and services.why_not_editable(request.user, article)
         if not reason:
             return None
-        messages.info(request, reason)
         if Article.objects.owned_by(request.user).filter(pk=article.pk).exists():
+            messages.info(request, reason)
             return None
+        if not article.is_public:
+            return None
+        messages.info(request, reason)
         return redirect("admin:articles_article_changelist")
 
     def _warn_about_expired_images(self, request, article):

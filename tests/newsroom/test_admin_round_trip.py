@@ -270,6 +270,38 @@ def seed_publication():
     with override_settings(TASKS=DATABASE_TASKS):  # a real row for django-tasks-db's admin
         make_renditions.enqueue(credited.pk)
 
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from newsletter.models import BounceEvent
+    from wordpress.models import ImportedItem, LegacyURL
+
+    bounced = Subscriber.objects.get(status=Subscriber.Status.BOUNCED)
+    BounceEvent.objects.create(
+        subscriber=bounced,
+        delivery=bounced.deliveries.first(),
+        kind="hard",
+        source="smtp",
+        status_code="550",
+        diagnostic="5.1.1 <reader.bounced@example.org>: user unknown — ünbekannt",
+        reference="<issue-2.delivery-1@news.example.com>",
+    )
+    item = ImportedItem.objects.create(
+        site="https://old.example.com",
+        kind="post",
+        wp_id="1234",
+        guid="https://old.example.com/?p=1234",
+        article=everything,
+        fingerprint="abc123",
+        article_version=everything.version,
+    )
+    LegacyURL.objects.create(item=item, path="/2019/05/floods-in-sao-paulo/")
+    # On an account of their own: a device makes its owner's sign-in ask for it.
+    colleague = get_user_model().objects.create_user("colleague", is_staff=True)
+    TOTPDevice.objects.create(user=colleague, name="Phone — Zoë's", confirmed=True)
+    static = StaticDevice.objects.create(user=colleague, name="Recovery codes")
+    static.token_set.create(token="a1b2c3d4")
+
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     common = {"user_agent": "Mozilla/5.0", "ip_address": "192.0.2.7", "path_info": "/admin/"}
