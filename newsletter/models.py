@@ -48,9 +48,14 @@ class SubscriberEmailValidator(EmailValidator):
 
     def __call__(self, value):
         super().__call__(value)
-        local = str(value).rpartition("@")[0]
-        if len(local.encode("utf-8")) > 64 or any(
-            not char.isascii() and (char.isspace() or not char.isprintable()) for char in local
+        value = str(value)
+        if not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+        local = value.rpartition("@")[0]
+        # Invisible, spacing and unpaired-surrogate characters first: they cannot be encoded.
+        if (
+            any(not char.isascii() and (char.isspace() or not char.isprintable()) for char in local)
+            or len(local.encode("utf-8")) > 64
         ):
             raise ValidationError(self.message, code=self.code, params={"value": value})
         if len(str(value)) > EMAIL_MAX_LENGTH:
