@@ -46,8 +46,22 @@ class Image(models.Model):
     source = models.CharField(
         max_length=200, blank=True, help_text='For example "via Shutterstock".'
     )
-    license = models.CharField(max_length=200, blank=True)
-    copyright_notice = models.CharField(max_length=300, blank=True)
+    license = models.URLField(
+        "licence",
+        max_length=300,
+        blank=True,
+        help_text="The licence's web address: pick a known licence or paste the URL of its "
+        "terms. Write any other rights statement in the copyright notice.",
+    )
+    acquire_license_page = models.URLField(
+        "where to license it",
+        max_length=300,
+        blank=True,
+        help_text="A page where readers can license the picture (the agency's page for it).",
+    )
+    copyright_notice = models.CharField(
+        max_length=600, blank=True, help_text='For example "© 2026 Reuters. All rights reserved."'
+    )
     usable_until = models.DateField(
         null=True,
         blank=True,
@@ -117,20 +131,33 @@ class Rendition(models.Model):
         WEBP = "webp", "WebP"
         JPEG = "jpeg", "JPEG"
 
+    class Crop(models.TextChoices):
+        """The whole picture, or a crop around the focal point at a fixed aspect ratio."""
+
+        WHOLE = "", "Whole picture"
+        WIDE = "16x9", "16:9"
+        STANDARD = "4x3", "4:3"
+        SQUARE = "1x1", "1:1"
+        SHARE = "share", "Share card (1200 x 630)"
+
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
     format = models.CharField(max_length=4, choices=Format.choices)
+    crop = models.CharField(max_length=5, choices=Crop.choices, default=Crop.WHOLE, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     file = models.FileField(upload_to="renditions/%Y/%m/")
 
     class Meta:
-        ordering = ["image", "format", "width"]
+        ordering = ["image", "crop", "format", "width"]
         constraints = [
-            models.UniqueConstraint(fields=["image", "format", "width"], name="unique_rendition"),
+            models.UniqueConstraint(
+                fields=["image", "crop", "format", "width"], name="unique_rendition_crop"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.image_id} {self.format} {self.width}w"
+        crop = f" {self.crop}" if self.crop else ""
+        return f"{self.image_id} {self.format} {self.width}w{crop}"
 
     def get_absolute_url(self):
         return self.file.url

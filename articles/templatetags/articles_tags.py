@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -108,8 +109,18 @@ def body_paragraphs(html, limit=None):
 
 @register.filter
 def iso(value):
-    """An ISO 8601 time to the second, as HTML's <time datetime> accepts it."""
-    return value.isoformat(timespec="seconds") if value else ""
+    """An ISO 8601 time to the second in the site's zone (TIME_ZONE), for <time datetime>."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.isoformat(timespec="seconds")
+
+
+@register.filter
+def updated_after(updated, published):
+    """The update time when it is later than publication, else None."""
+    return updated if updated and published and updated > published else None
 
 
 def _load_for_cards(articles):
