@@ -139,7 +139,8 @@ class ImageAdmin(admin.ModelAdmin):
     readonly_fields = ["focal_point_picker", "size", "usage", "uploaded_by"]
     fieldsets = [
         (None, {"fields": ["file", "alt_text", "caption"]}),
-        ("Credit and rights", {"fields": ["credit", "source", "license", "copyright_notice", "usable_until"]}),
+        ("Credit and rights", {"fields": ["credit", "source", "license", "acquire_license_page",
+                                       "copyright_notice", "usable_until"]}),
         ("Focal point", {"fields": ["focal_point_picker", ("focal_x", "focal_y")],
                          "description": "Click the picture on what must stay in view when it is cropped."}),
         ("Details", {"fields": ["size", "usage", "uploaded_by"], "classes": ["collapse"]}),

@@ -1,5 +1,5 @@
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -18,21 +18,43 @@ def site_url(settings):
     settings.SITE_URL = SITE
 
 
-def test_sitemap_lists_articles_sections_and_authors_with_lastmod(client):
-    author = AuthorFactory()
-    article = ArticleFactory(published=True, authors=[author])
-    draft = ArticleFactory()
+def sitemap_entries(client):
+    """{loc: lastmod} of every URL in every sitemap the index at /sitemap.xml names."""
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
-    root = ET.fromstring(response.content)
-    entries = {
-        url.findtext(f"{SM}loc"): url.findtext(f"{SM}lastmod") for url in root.iter(f"{SM}url")
-    }
+    index = ET.fromstring(response.content)
+    assert index.tag == f"{SM}sitemapindex"
+    entries = {}
+    for location in index.iter(f"{SM}loc"):
+        part = client.get(location.text.removeprefix(SITE))
+        assert part.status_code == 200
+        for url in ET.fromstring(part.content).iter(f"{SM}url"):
+            entries[url.findtext(f"{SM}loc")] = url.findtext(f"{SM}lastmod")
+    return entries
+
+
+def test_sitemap_lists_home_articles_sections_authors_and_tags_with_lastmod(client):
+    author = AuthorFactory()
+    article = ArticleFactory(published=True, authors=[author])
+    article.tags.add("Elections")
+    draft = ArticleFactory()
+    draft.tags.add("Unpublished topic")
+    entries = sitemap_entries(client)
+    assert SITE + "/" in entries
     assert SITE + article.get_absolute_url() in entries
     assert SITE + article.section.get_absolute_url() in entries
     assert SITE + author.get_absolute_url() in entries
-    assert entries[SITE + article.get_absolute_url()]
+    assert SITE + "/tag/elections/" in entries
+    assert SITE + "/tag/unpublished-topic/" not in entries
     assert SITE + draft.get_absolute_url() not in entries
+
+
+def test_sitemap_lastmod_is_a_timestamp_with_zone(client):
+    article = ArticleFactory(published=True)
+    lastmod = sitemap_entries(client)[SITE + article.get_absolute_url()]
+    parsed = datetime.fromisoformat(lastmod)
+    assert parsed.tzinfo is not None
+    assert abs(parsed - article.modified_at) < timedelta(seconds=1)
 
 
 def test_news_sitemap_has_the_google_news_shape(client):
