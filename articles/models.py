@@ -509,6 +509,26 @@ class Note(models.Model):
         return f"{self.article.get_absolute_url()}#note-{self.pk}"
 
 
+class SearchTerm(models.Model):
+    """A word of a published headline or dek, for search's "did you mean".
+
+    Filled as articles are saved (articles/signals.py, search indexing). A word is only
+    ever offered when the corrected search has public results, so a word that stays
+    here after its article was unpublished reveals nothing.
+    """
+
+    word = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+    def get_absolute_url(self):
+        return reverse("articles:search") + f"?q={self.word}"
+
+
 # Revisions: an article is saved with its byline; notes are kept out so restoring an old
 # text never removes a correction readers have seen.
 reversion.register(Byline)

@@ -6,6 +6,7 @@ not declare the column, so it is read here as raw SQL. On SQLite it falls back t
 ranked LIKE match.
 """
 
+import difflib
 import html
 import re
 
@@ -17,11 +18,10 @@ from django.contrib.postgres.search import (
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import Expression, RawSQL
-from django.db.models.functions import Coalesce
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
-from articles.models import Article
+from articles.models import Article, SearchTerm
 
 SEARCH_CONFIG = "english"
 # What the generated column `search_vector` holds (migration 0005 freezes a copy).
@@ -30,21 +30,27 @@ SEARCH_VECTOR_SQL = (
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(dek, '')), 'B') || "
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(body, '')), 'C')"
 )
-# Ranking reads each candidate's stored vector; a common word matches thousands of
-# articles. Ranked: the newest RANKED_MATCHES matches and the newest RANKED_MATCHES
-# whose title matches (an old story with the words in its headline still comes first).
-RANKED_MATCHES = 300
-# ts_rank_cd weights of D, C (body), B (dek), A (title): see _postgres_search().
+# ts_rank_cd weights of D, C, B (dek), A (title) over `search_head`: see _postgres_search().
 RANK_WEIGHTS = [0.0001, 0.0001, 0.03, 1.0]
 MAX_QUERY_LENGTH = 200
+# SQLite's "did you mean" compares with at most this many words (see _nearest_term).
+SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
-# ts_headline's cost grows with the text it reads: snippets come from the dek and the
-# start of the body (about 1,200 words), where a story's subject is named.
-SNIPPET_SOURCE_CHARS = 8000
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
+
+
+WORD_RE = re.compile(r"[^\W\d_]{3,40}")
+
+
+def index_terms(*, title, dek):
+    """Remember the words of a published headline and dek for "did you mean"."""
+    words = set(WORD_RE.findall(f"{title} {dek}".lower()))
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(word=word) for word in sorted(words)], ignore_conflicts=True
+    )
 
 
 def clean_query(raw):
@@ -114,7 +120,7 @@ def matching(query, queryset=None):
     """
     queryset = Article.objects.all() if queryset is None else queryset
     ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    return queryset.annotate(search=search_vector()).filter(search=ts_query)
+    return queryset.alias(search=search_vector()).filter(search=ts_query)
 
 
 def search(query, queryset=None):
@@ -128,54 +134,88 @@ def search(query, queryset=None):
     return _simple_search(query, queryset)
 
 
-def _postgres_search(query, queryset):
-    """Match through the GIN index; rank from the stored vector, then by recency.
+class HeadVector(StoredVector):
+    """The `search_head` column: title (A) and dek (B) only (migration 0008)."""
 
-    One ts_rank_cd over the stored vector (nothing re-parsed; the vector is read
-    once, which is what a ranking costs on a large archive) with weights far apart, so
-    title above dek above body: a cover counts its weight, and since a tsvector keeps
-    at most 256 positions per word, no body can outweigh one match in a dek, and only
-    a dek repeating the words dozens of times would outweigh one in a title. Within
-    a tier, more and closer matches rank first. Only the candidates are ranked (see
-    RANKED_MATCHES), which keeps a search for a common word as fast as a rare one.
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        return f"{quote(self.alias)}.{quote('search_head')}", []
+
+
+def _postgres_search(query, queryset):
+    """Match through the GIN index on the whole text; rank on title and dek alone.
+
+    The body decides only whether an article matches. Ranking reads `search_head`, a
+    few dozen lexemes stored in the row, instead of every match's whole-body vector
+    from TOAST: title above dek (weights far apart), more and closer matches first,
+    then newest; a match in the body alone ranks 0 and comes after, newest first.
+    Snippets are cut from `search_excerpt`, the start of the body as plain text, for
+    the page's results only.
     """
     ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    rank = SearchRank(search_vector(), ts_query, weights=RANK_WEIGHTS, cover_density=True)
+    rank = SearchRank(HeadVector(), ts_query, weights=RANK_WEIGHTS, cover_density=True)
     headline_sql = (
-        "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
-        f"left(regexp_replace(left(coalesce(body, ''), {SNIPPET_SOURCE_CHARS}), '<[^>]+>', ' ', 'g'), "
-        f"{SNIPPET_SOURCE_CHARS}), "
+        "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || coalesce(search_excerpt, ''), "
         "websearch_to_tsquery(%s::regconfig, %s), %s)"
     )
     options = (
         f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
     )
-    # Newest by an expression, not the bare column: ordered by the column, PostgreSQL
-    # walks the publish-date index and tests each row's vector (reading it from TOAST)
-    # until it has enough; this way it collects the matches from the GIN index, then
-    # sorts just their dates. Public articles always have a publish time.
-    newest_first = Coalesce("publish_at", "created_at").desc()
-    newest = matching(query, queryset).order_by(newest_first, "-pk").values("pk")
-    titled = (
-        queryset.annotate(title_vector=TitleVector())
-        .filter(title_vector=ts_query)
-        .order_by(newest_first, "-pk")
-        .values("pk")
-    )
-    candidates = (
-        Article.objects.filter(pk__in=newest[:RANKED_MATCHES])
-        .values("pk")
-        .union(Article.objects.filter(pk__in=titled[:RANKED_MATCHES]).values("pk"), all=True)
-    )
     return (
-        queryset.filter(pk__in=candidates)
-        .annotate(search=search_vector())
+        matching(query, queryset)
         .annotate(
             rank=rank,
             raw_snippet=RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options]),
         )
         .order_by("-rank", "-publish_at", "-pk")
     )
+
+
+def count(query, queryset=None):
+    """How many published articles match `query` (one query through the GIN index)."""
+    queryset = Article.objects.published() if queryset is None else queryset
+    if uses_full_text(queryset.db):
+        return matching(query, queryset).order_by().count()
+    return _simple_search(query, queryset).order_by().count()
+
+
+def suggestion(query, queryset=None):
+    """A respelling of `query` that finds public articles, or None ("did you mean").
+
+    Each word not known to SearchTerm is replaced by its nearest known word: through
+    pg_trgm's similarity and its trigram index on PostgreSQL, difflib over the words
+    sharing its first letter elsewhere. The respelling is offered only if it matches.
+    """
+    queryset = Article.objects.published() if queryset is None else queryset
+    words = re.findall(r"\w+", query.lower())[:MAX_TERMS]
+    candidates = [word for word in words if len(word) >= 3 and word.isalpha()]
+    if not candidates:
+        return None
+    known = set(SearchTerm.objects.filter(word__in=candidates).values_list("word", flat=True))
+    replacements = {}
+    for word in candidates:
+        if word not in known and (nearest := _nearest_term(word)) is not None:
+            replacements[word] = nearest
+    if not replacements:
+        return None
+    respelt = " ".join(replacements.get(word, word) for word in words)
+    return respelt if count(respelt, queryset) else None
+
+
+def _nearest_term(word):
+    if uses_full_text():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word FROM articles_searchterm WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC, word LIMIT 1",
+                [word, word],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    # SQLite: no trigram index; the words sharing the first letter, compared in Python.
+    nearby = SearchTerm.objects.filter(word__startswith=word[0]).values_list("word", flat=True)
+    found = difflib.get_close_matches(word, list(nearby[:SUGGESTION_POOL]), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def _simple_search(query, queryset):
@@ -220,7 +260,8 @@ def _marks(text):
 def snippet_for(article, query):
     """The highlighted snippet of one result (safe HTML)."""
     raw = getattr(article, "raw_snippet", "") or ""
-    if connection.vendor == "postgresql" and START in raw:
+    if connection.vendor == "postgresql":
+        # ts_headline's excerpt (the body itself is not read on PostgreSQL).
         return _marks(html.unescape(raw))
     text = " ".join(html.unescape(strip_tags(f"{article.dek} {article.body}")).split())
     terms = terms_of(query)

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
@@ -17,6 +18,7 @@ from articles import body, page_parts, queries, search, seo
 from articles.cache import kept, kept_fragment
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
+from articles.templatetags.articles_tags import rendered_teasers
 from newsroom.context_processors import og_locale
 from newsroom.ratelimit import ratelimit
 
@@ -267,13 +269,42 @@ def article_preview(request, pk):
 @ratelimit("search-ip", methods=("GET", "HEAD"), template_name="articles/search_rate_limited.html")
 def search_view(request):
     query = search.clean_query(request.GET.get("q", ""))
-    page = None
+    context = {"query": query, "page": None}
     if query:
-        results = search.search(query, Article.objects.published().for_listing())
+        public = Article.objects.published()
+        # The ranking query reads only what identifies a result's card; cards are built
+        # (and kept per article version, like teaser cards) by search_results.
+        fields = (
+            ["pk", "modified_at"]
+            if search.uses_full_text()
+            else ["pk", "modified_at", "dek", "body"]
+        )
+        results = search.search(query, public.only(*fields))
         page = paginate(request, results, per_page=SEARCH_PER_PAGE, ordering=None)
-        for article in page:
-            article.snippet = search.snippet_for(article, query)
-    return render(request, "articles/article_search.html", {"query": query, "page": page})
+        if page.number == 1 and not page.has_next:
+            total = len(page.object_list)  # all on this page: no need to count
+        else:
+            total = search.count(query, public)
+        context.update(
+            page=page,
+            total=total,
+            results=search_results(page.object_list, query=query),
+            suggestion=None if total else search.suggestion(query, public),
+        )
+    return render(request, "articles/article_search.html", context)
+
+
+SNIPPET_MARK = "<!--snippet-->"
+
+
+def search_results(articles, *, query):
+    """Each result's card (picture, labels, title, byline, dateline) kept per article
+    version; the highlighted snippet, which depends on the query, goes in its place."""
+    cards = rendered_teasers(articles, template_name="includes/search_result.html")
+    return [
+        mark_safe(card.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
+        for card, article in zip(cards, articles, strict=True)
+    ]
 
 
 def corrections(request):

@@ -15,7 +15,7 @@ register = template.Library()
 
 TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
-TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
+TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}:{template}"
 
 
 def _navigation_links():
@@ -153,7 +153,9 @@ def teaser_block(articles, *, lead_first=False, page_number=1):
     )
 
 
-def rendered_teasers(articles, *, lead_first=False, page_number=1):
+def rendered_teasers(
+    articles, *, lead_first=False, page_number=1, template_name="includes/teaser.html"
+):
     """The teaser cards of a listing as HTML, each kept in the cache between pages.
 
     A card shows its article, bylines, section and images: the article's own changes
@@ -168,6 +170,7 @@ def rendered_teasers(articles, *, lead_first=False, page_number=1):
             pk=article.pk,
             modified=article.modified_at.timestamp(),
             lead=int(bool(lead_first and index == 0 and page_number == 1)),
+            template=template_name,
         )
         for index, article in enumerate(articles)
     ]
@@ -181,9 +184,7 @@ def rendered_teasers(articles, *, lead_first=False, page_number=1):
         html = kept.get(key)
         if html is None:
             lead = bool(lead_first and index == 0 and page_number == 1)
-            html = render_to_string(
-                "includes/teaser.html", {"article": complete[article.pk], "lead": lead}
-            )
+            html = render_to_string(template_name, {"article": complete[article.pk], "lead": lead})
             rendered[key] = html
         cards.append(mark_safe(html))
     if rendered:
