@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from articles import cache
+from articles.models import Article
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,46 @@ def test_robots_txt_names_both_sitemaps(client):
     assert f"Sitemap: {SITE}/sitemap.xml" in text
     assert f"Sitemap: {SITE}/news-sitemap.xml" in text
     assert "admin" not in text  # the admin's address is not advertised
+
+
+@pytest.mark.slow
+def test_sitemap_splits_100000_articles_into_files_of_50000_under_an_index(
+    client, django_assert_max_num_queries
+):
+    """At 100,000 articles: the index names two article files, each at most 50,000 URLs.
+
+    Rows go in with bulk_create (no factories, no signals): a few seconds on SQLite
+    and PostgreSQL. Only the second file is rendered (50,000 URLs, a few seconds).
+    """
+    section = SectionFactory(slug="world")
+    now = timezone.now()
+    Article.objects.bulk_create(
+        (
+            Article(
+                title=f"Story {n}",
+                slug=f"story-{n}",
+                section=section,
+                status=Article.Status.PUBLISHED,
+                publish_at=now - timedelta(minutes=n),
+                first_published_at=now - timedelta(minutes=n),
+            )
+            for n in range(100_000)
+        ),
+        batch_size=5_000,
+    )
+    cache.invalidate()
+    with django_assert_max_num_queries(7):
+        response = client.get("/sitemap.xml")
+    index = ET.fromstring(response.content)
+    locations = [loc.text for loc in index.iter(f"{SM}loc")]
+    assert locations.count(SITE + "/sitemap-articles.xml") == 1
+    assert locations.count(SITE + "/sitemap-articles.xml?p=2") == 1
+    assert SITE + "/sitemap-articles.xml?p=3" not in locations
+    assert all(lastmod.text and "T" in lastmod.text for lastmod in index.iter(f"{SM}lastmod"))
+
+    second = client.get("/sitemap-articles.xml?p=2")
+    assert second.status_code == 200
+    urls = ET.fromstring(second.content).findall(f"{SM}url")
+    assert len(urls) == 50_000
+    assert urls[-1].findtext(f"{SM}loc").endswith("/story-99999/")
+    assert client.get("/sitemap-articles.xml?p=3").status_code == 404
