@@ -294,13 +294,19 @@ def ensure_renditions(image):
 
 def delete_crops(image):
     """Remove the focal-point crops of an image (its focal point moved); their files too."""
-    for rendition in image.renditions.exclude(crop=""):
+    from articles.models import Rendition
+
+    # Not image.renditions: the admin prefetches only the small ones.
+    for rendition in Rendition.objects.filter(image=image).exclude(crop=""):
         rendition.file.delete(save=False)
         rendition.delete()
 
 
 def delete_renditions(image):
     """Remove the renditions of an image (its file changed); their files too."""
-    for rendition in image.renditions.all():
+    from articles.models import Rendition
+
+    # Not image.renditions: the admin prefetches only the small ones.
+    for rendition in Rendition.objects.filter(image=image):
         rendition.file.delete(save=False)
         rendition.delete()
