@@ -9,6 +9,7 @@ ranked LIKE match.
 import difflib
 import html
 import re
+from datetime import timedelta
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -16,11 +17,12 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.expressions import Expression, RawSQL
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
+from articles.cache import kept
 from articles.models import Article, SearchTerm
 
 SEARCH_CONFIG = "english"
@@ -37,6 +39,10 @@ MAX_QUERY_LENGTH = 200
 SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
+# Body-only matches are read from the newest days first (see RankedResults).
+BODY_WINDOWS = (timedelta(days=30), timedelta(days=365), None)
+# A results page counts its matches up to this; beyond, it says "more than".
+COUNT_CAP = 1000
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
@@ -143,40 +149,94 @@ class HeadVector(StoredVector):
 
 
 def _postgres_search(query, queryset):
-    """Match through the GIN index on the whole text; rank on title and dek alone.
+    return RankedResults(query, queryset)
 
-    The body decides only whether an article matches. Ranking reads `search_head`, a
-    few dozen lexemes stored in the row, instead of every match's whole-body vector
-    from TOAST: title above dek (weights far apart), more and closer matches first,
-    then newest; a match in the body alone ranks 0 and comes after, newest first.
-    Snippets are cut from `search_excerpt`, the start of the body as plain text, for
-    the page's results only.
+
+class RankedResults:
+    """PostgreSQL results in two tiers, read a page at a time (a slice runs the SQL).
+
+    1. Title and dek matches, through the GIN index of `search_head` (a few dozen
+       lexemes stored in the row, so ranking all of them is cheap): title above dek
+       (weights far apart), more and closer matches first, then newest.
+    2. Then articles that match only in the body, newest first. A common word matches
+       thousands of bodies, and reading thousands of rows to sort them by date is what
+       made search slow; the newest are taken from the BODY_WINDOWS days before the
+       newest publication first (the GIN index and the publish-date index together),
+       widening only when those are too few. Every body match of a window is newer than any outside it, so the
+       order is the same as sorting them all.
+
+    Snippets come from `search_excerpt` (the start of the body as plain text), only
+    for the rows a page shows (PostgreSQL evaluates ts_headline after the LIMIT).
     """
-    ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    rank = SearchRank(HeadVector(), ts_query, weights=RANK_WEIGHTS, cover_density=True)
-    headline_sql = (
-        "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || coalesce(search_excerpt, ''), "
-        "websearch_to_tsquery(%s::regconfig, %s), %s)"
-    )
-    options = (
-        f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
-    )
-    return (
-        matching(query, queryset)
-        .annotate(
-            rank=rank,
-            raw_snippet=RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options]),
+
+    def __init__(self, query, queryset):
+        self.query = query
+        self.queryset = queryset
+        self.ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        headline_sql = (
+            "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
+            "coalesce(search_excerpt, ''), websearch_to_tsquery(%s::regconfig, %s), %s)"
         )
-        .order_by("-rank", "-publish_at", "-pk")
+        options = (
+            f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, "
+            "MaxFragments=2"
+        )
+        self.snippet = RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options])
+
+    def head_matches(self):
+        return self.queryset.alias(head=HeadVector()).filter(head=self.ts_query)
+
+    def body_matches(self):
+        return (
+            matching(self.query, self.queryset).alias(head=HeadVector()).exclude(head=self.ts_query)
+        )
+
+    def __getitem__(self, bounds):
+        start, stop = bounds.start or 0, bounds.stop
+        rank = SearchRank(HeadVector(), self.ts_query, weights=RANK_WEIGHTS, cover_density=True)
+        found = list(
+            self.head_matches()
+            .annotate(rank=rank, raw_snippet=self.snippet)
+            .order_by("-rank", "-publish_at", "-pk")[start:stop]
+        )
+        wanted = stop - start - len(found)
+        if wanted <= 0:
+            return found
+        in_head = start + len(found) if found or start == 0 else self.head_matches().count()
+        skip = max(0, start - in_head)
+        body = self.body_matches().annotate(raw_snippet=self.snippet)
+        newest = newest_publication(self.queryset)
+        for days in BODY_WINDOWS if newest else [None]:
+            window = body if days is None else body.filter(publish_at__gte=newest - days)
+            rows = list(window.order_by("-publish_at", "-pk")[skip : skip + wanted])
+            if len(rows) == wanted or days is None:
+                return found + rows
+        return found  # not reached: the last window holds every match
+
+    def count(self, *, cap=None):
+        matches = matching(self.query, self.queryset).order_by()
+        return (matches[: cap + 1] if cap else matches).count()
+
+
+def newest_publication(queryset):
+    """When the newest public article was published (kept for the cache generation):
+    body matches are read from the days before it first."""
+    found = kept(
+        "search-newest-publication",
+        lambda: {"at": queryset.order_by().aggregate(at=Max("publish_at"))["at"]},
+        size=lambda value: 100,
     )
+    return found["at"]
 
 
-def count(query, queryset=None):
-    """How many published articles match `query` (one query through the GIN index)."""
+def count(query, queryset=None, *, cap=None):
+    """How many published articles match `query`; with `cap`, at most cap + 1 (a search
+    for a common word need not read every match to say "more than 1,000")."""
     queryset = Article.objects.published() if queryset is None else queryset
     if uses_full_text(queryset.db):
-        return matching(query, queryset).order_by().count()
-    return _simple_search(query, queryset).order_by().count()
+        return RankedResults(query, queryset).count(cap=cap)
+    matches = _simple_search(query, queryset).order_by()
+    return (matches[: cap + 1] if cap else matches).count()
 
 
 def suggestion(query, queryset=None):

@@ -284,10 +284,11 @@ def search_view(request):
         if page.number == 1 and not page.has_next:
             total = len(page.object_list)  # all on this page: no need to count
         else:
-            total = search.count(query, public)
+            total = search.count(query, public, cap=search.COUNT_CAP)
         context.update(
             page=page,
-            total=total,
+            total=min(total, search.COUNT_CAP),
+            more_than=total > search.COUNT_CAP,
             results=search_results(page.object_list, query=query),
             suggestion=None if total else search.suggestion(query, public),
         )
