@@ -8,6 +8,7 @@ ranked LIKE match.
 
 import difflib
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -41,8 +42,8 @@ MAX_TERMS = 8
 SNIPPET_WORDS = 35
 # Body-only matches are read from the newest days first (see RankedResults).
 BODY_WINDOWS = (timedelta(days=30), timedelta(days=365), None)
-# A results page counts its matches up to this; beyond, it says "more than".
-COUNT_CAP = 1000
+# A results page counts its matches exactly up to this; beyond, it estimates.
+COUNT_CAP = 200
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
@@ -191,14 +192,26 @@ class RankedResults:
             matching(self.query, self.queryset).alias(head=HeadVector()).exclude(head=self.ts_query)
         )
 
-    def __getitem__(self, bounds):
-        start, stop = bounds.start or 0, bounds.stop
+    def ranked_head(self):
         rank = SearchRank(HeadVector(), self.ts_query, weights=RANK_WEIGHTS, cover_density=True)
-        found = list(
+        return (
             self.head_matches()
             .annotate(rank=rank, raw_snippet=self.snippet)
-            .order_by("-rank", "-publish_at", "-pk")[start:stop]
+            .order_by("-rank", "-publish_at", "-pk")
         )
+
+    def __iter__(self):
+        """Every result, best first (for tests and scripts; pages take a slice)."""
+        head = list(self.ranked_head())
+        body = self.body_matches().annotate(raw_snippet=self.snippet)
+        return iter(head + list(body.order_by("-publish_at", "-pk")))
+
+    def exists(self):
+        return bool(self[0:1])
+
+    def __getitem__(self, bounds):
+        start, stop = bounds.start or 0, bounds.stop
+        found = list(self.ranked_head()[start:stop])
         wanted = stop - start - len(found)
         if wanted <= 0:
             return found
@@ -217,6 +230,12 @@ class RankedResults:
         matches = matching(self.query, self.queryset).order_by()
         return (matches[: cap + 1] if cap else matches).count()
 
+    def estimate(self):
+        """PostgreSQL's estimate of the matches, from the column's statistics (no row
+        is read): within a few percent for the common words that match thousands."""
+        plan = matching(self.query, self.queryset).order_by().values("pk").explain(format="json")
+        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+
 
 def newest_publication(queryset):
     """When the newest public article was published (kept for the cache generation):
@@ -229,14 +248,22 @@ def newest_publication(queryset):
     return found["at"]
 
 
-def count(query, queryset=None, *, cap=None):
-    """How many published articles match `query`; with `cap`, at most cap + 1 (a search
-    for a common word need not read every match to say "more than 1,000")."""
+def count(query, queryset=None):
+    """(how many published articles match `query`, whether the number is exact).
+
+    Exact up to COUNT_CAP. Beyond, reading every match only to count it would cost
+    more than the whole page, so PostgreSQL's estimate is given ("about 5,600"),
+    rounded to two significant figures; SQLite counts.
+    """
     queryset = Article.objects.published() if queryset is None else queryset
-    if uses_full_text(queryset.db):
-        return RankedResults(query, queryset).count(cap=cap)
-    matches = _simple_search(query, queryset).order_by()
-    return (matches[: cap + 1] if cap else matches).count()
+    if not uses_full_text(queryset.db):
+        return _simple_search(query, queryset).order_by().count(), True
+    results = RankedResults(query, queryset)
+    found = results.count(cap=COUNT_CAP)
+    if found <= COUNT_CAP:
+        return found, True
+    estimate = max(results.estimate(), COUNT_CAP + 1)
+    return round(estimate, 2 - len(str(estimate))), False
 
 
 def suggestion(query, queryset=None):
@@ -259,7 +286,7 @@ def suggestion(query, queryset=None):
     if not replacements:
         return None
     respelt = " ".join(replacements.get(word, word) for word in words)
-    return respelt if count(respelt, queryset) else None
+    return respelt if search(respelt, queryset)[:1] else None
 
 
 def _nearest_term(word):

@@ -282,13 +282,13 @@ def search_view(request):
         results = search.search(query, public.only(*fields))
         page = paginate(request, results, per_page=SEARCH_PER_PAGE, ordering=None)
         if page.number == 1 and not page.has_next:
-            total = len(page.object_list)  # all on this page: no need to count
+            total, exact = len(page.object_list), True  # all on this page: nothing to count
         else:
-            total = search.count(query, public, cap=search.COUNT_CAP)
+            total, exact = search.count(query, public)
         context.update(
             page=page,
-            total=min(total, search.COUNT_CAP),
-            more_than=total > search.COUNT_CAP,
+            total=total,
+            exact=exact,
             results=search_results(page.object_list, query=query),
             suggestion=None if total else search.suggestion(query, public),
         )

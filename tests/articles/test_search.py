@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -104,12 +105,12 @@ def test_a_rate_limited_search_is_never_kept(client, settings):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
 def test_postgres_search_matches_through_the_index_and_ranks_on_title_and_dek_only():
-    query = search.search("ceasefire", Article.objects.all())
-    sql = str(query.query)
-    assert '"search_vector" @@' in sql.split(" WHERE ", 1)[1]
-    select = sql.split(" FROM ")[0]
+    results = search.search("ceasefire", Article.objects.all())
+    select = str(results.ranked_head().query).split(" FROM ")[0]
     assert "to_tsvector" not in select, "ranking must not re-parse the text"
     assert '"search_head"' in select and '"search_vector"' not in select
+    query = results.body_matches()
+    assert '"search_vector" @@' in str(query.query).split(" WHERE ", 1)[1]
     with connection.cursor() as cursor:
         # An empty table is cheapest to scan whole: leave the planner only bitmap scans,
         # which the GIN index can serve only if the query tests its column.
@@ -181,3 +182,50 @@ def test_postgres_search_title_match_outranks_a_body_full_of_the_word():
 def test_postgres_search_understands_word_forms(client):
     ArticleFactory(published=True, title="Refugees return", body="<p>Displaced families.</p>")
     assert "Refugees return" in results(client, "refugee")
+
+
+def test_results_show_a_count_a_picture_and_a_dated_time(client):
+    from tests.factories import ImageFactory
+
+    image = ImageFactory(alt_text="Harbour at dawn")
+    ArticleFactory(published=True, title="Harbour reopens", lead_image=image)
+    ArticleFactory(published=True, title="Harbour fees rise")
+    page = results(client, "harbour")
+    assert "2 articles match “harbour”" in page
+    assert 'alt="Harbour at dawn"' in page
+    assert re.search(r'<time datetime="[^"]+">\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC</time>', page)
+
+
+def test_one_result_is_counted_in_the_singular(client):
+    ArticleFactory(published=True, title="Lone lighthouse")
+    assert "1 article matches “lighthouse”" in results(client, "lighthouse")
+
+
+def test_a_count_beyond_one_page_is_given(client, settings):
+    ArticleFactory.create_batch(23, published=True, title="Orchard harvest")
+    page = results(client, "orchard")
+    assert "23 articles match “orchard”" in page
+
+
+def test_a_misspelt_search_offers_the_spelling_that_finds_articles(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the words are indexed on commit
+        ArticleFactory(published=True, title="Ceasefire holds in the north")
+    page = results(client, "ceasfire")
+    assert "No articles match “ceasfire”" in page
+    assert 'Did you mean <a href="/search/?q=ceasefire">ceasefire</a>?' in page
+
+
+def test_did_you_mean_never_offers_a_word_only_drafts_have(client):
+    draft = ArticleFactory(title="Embargoed merger")
+    search.index_terms(title=draft.title, dek="")  # as if it had once been published
+    page = results(client, "mergr")
+    assert "Did you mean" not in page
+
+
+def test_a_search_with_no_close_spelling_says_so(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleFactory(published=True, title="Ceasefire holds")
+    page = results(client, "zzqxv")
+    assert "Did you mean" not in page and "Try fewer or different words." in page
