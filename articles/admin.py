@@ -69,7 +69,9 @@ def thumbnail(image, *, size=64):
     """A small picture for admin lists: the smallest rendition when it exists."""
     if image is None:
         return "—"
-    renditions = [r for r in image.renditions.all() if r.format == Rendition.Format.JPEG]
+    renditions = [
+        r for r in image.renditions.all() if r.format == Rendition.Format.JPEG and not r.crop
+    ]
     source = min(renditions, key=lambda r: r.width).file.url if renditions else image.file.url
     return format_html(
         '<img src="{}" alt="" width="{}" height="{}" loading="lazy" class="admin-thumbnail">',
@@ -139,7 +141,8 @@ class ImageAdmin(admin.ModelAdmin):
     readonly_fields = ["focal_point_picker", "size", "usage", "uploaded_by"]
     fieldsets = [
         (None, {"fields": ["file", "alt_text", "caption"]}),
-        ("Credit and rights", {"fields": ["credit", "source", "license", "copyright_notice", "usable_until"]}),
+        ("Credit and rights", {"fields": ["credit", "source", "license", "acquire_license_page",
+                                       "copyright_notice", "usable_until"]}),
         ("Focal point", {"fields": ["focal_point_picker", ("focal_x", "focal_y")],
                          "description": "Click the picture on what must stay in view when it is cropped."}),
         ("Details", {"fields": ["size", "usage", "uploaded_by"], "classes": ["collapse"]}),
@@ -229,8 +232,12 @@ class ImageAdmin(admin.ModelAdmin):
             obj.uploaded_by = request.user
         if change and new_file:
             images.delete_renditions(obj)
+        # The crops are cut around the focal point: a new one needs new crops.
+        new_focus = change and not new_file and {"focal_x", "focal_y"} & set(form.changed_data)
+        if new_focus:
+            images.delete_crops(obj)
         super().save_model(request, obj, form, change)
-        if new_file:
+        if new_file or new_focus:
             enqueue_renditions(obj)
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -39,7 +39,7 @@ def load_images(ids):
         return {}
     rows = (
         Image.objects.filter(pk__in=ids)
-        .order_by("pk", "renditions__format", "renditions__width")
+        .order_by("pk", "renditions__crop", "renditions__format", "renditions__width")
         .values_list(*IMAGE_FIELDS, *(f"renditions__{name}" for name in RENDITION_FIELDS))
     )
     images = {}
@@ -58,12 +58,22 @@ def load_images(ids):
     return images
 
 
-def renditions_of(image):
+def _all_renditions(image):
     loaded = getattr(image, "loaded_renditions", None)
     if loaded is not None:
         return loaded
     # Prefetched by Article.objects.for_listing(); otherwise one query for this image.
     return list(image.renditions.all())
+
+
+def renditions_of(image):
+    """The whole picture at each width and format (what a srcset offers)."""
+    return [rendition for rendition in _all_renditions(image) if not rendition.crop]
+
+
+def crops_of(image):
+    """{crop: the JPEG crop} for the focal-point crops made so far (images.CROP_RATIOS)."""
+    return {rendition.crop: rendition for rendition in _all_renditions(image) if rendition.crop}
 
 
 def is_showable(image):

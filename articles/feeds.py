@@ -4,10 +4,14 @@ import contextvars
 import io
 import mimetypes
 import re
+from datetime import UTC
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
@@ -69,27 +73,65 @@ class CleanTextMixin:
 
 
 class FullContentRssFeed(KeptItemsMixin, CleanTextMixin, Rss201rev2Feed):
-    """RSS 2.0 with the whole article in <content:encoded>."""
+    """RSS 2.0 with the whole article in <content:encoded>, a <dc:creator> per author
+    and the publication's logo as the channel <image>."""
 
     def rss_attributes(self):
         return {
             **super().rss_attributes(),
             "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+            "xmlns:dc": "http://purl.org/dc/elements/1.1/",
         }
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("logo"):
+            handler.startElement("image", {})
+            handler.addQuickElement("url", self.feed["logo"])
+            handler.addQuickElement("title", self.feed["title"])
+            handler.addQuickElement("link", self.feed["link"])
+            handler.endElement("image")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
+        for name, _ in item.get("authors") or ():
+            handler.addQuickElement("dc:creator", xml_text(name))
         if item.get("content"):
             handler.addQuickElement("content:encoded", item["content"])
 
 
 class FullContentAtomFeed(KeptItemsMixin, CleanTextMixin, Atom1Feed):
-    """Atom with the whole article in <content type="html">."""
+    """Atom with the whole article in <content type="html">, an <author> (with its <uri>)
+    per author, and the publication's <icon> and <logo>."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("icon"):
+            handler.addQuickElement("icon", self.feed["icon"])
+        if self.feed.get("logo"):
+            handler.addQuickElement("logo", self.feed["logo"])
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
+        for name, uri in item.get("authors") or ():
+            handler.startElement("author", {})
+            handler.addQuickElement("name", xml_text(name))
+            handler.addQuickElement("uri", uri)
+            handler.endElement("author")
         if item.get("content"):
             handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+def permanent_id(article):
+    """The article's id for feed readers, which never changes (RFC 4151 tag URI).
+
+    Made from the site's host, the day of first publication and the article's key: a
+    new slug, date or section (each moves the URL) keeps the id, so readers never show
+    the story twice.
+    """
+    published = article.first_published_at or article.publish_at
+    host = urlsplit(settings.SITE_URL).hostname
+    return f"tag:{host},{published.astimezone(UTC):%Y-%m-%d}:article:{article.pk}"
 
 
 class ArticleFeed(Feed):
@@ -98,6 +140,15 @@ class ArticleFeed(Feed):
     description = f"The latest news, analysis and opinion from {settings.SITE_NAME}."
 
     url_name = "articles:feed"
+    item_guid_is_permalink = False
+
+    @property
+    def language(self):
+        return settings.LANGUAGE_CODE
+
+    def feed_extra_kwargs(self, obj):
+        logo = settings.ORGANIZATION_LOGO_URL or static("img/logo.png")
+        return {"icon": absolute(static("favicon.ico")), "logo": absolute(logo)}
 
     def link(self, obj=None):
         return absolute(reverse("articles:latest"))
@@ -144,7 +195,12 @@ class ArticleFeed(Feed):
     def items(self, obj=None):
         if _CHANNEL_ONLY.get():
             return []
-        articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
+        articles = list(
+            self.get_articles(obj)
+            .for_listing()
+            .prefetch_related("notes")
+            .newest_first()[:FEED_LENGTH]
+        )
         # An item's content (the article with its pictures, as absolute HTML) is the
         # costly part of a feed: kept per article version and page-cache generation,
         # like a teaser card, and built in one pass for the items not kept.
@@ -179,15 +235,10 @@ class ArticleFeed(Feed):
         return absolute(item.get_absolute_url())
 
     def item_guid(self, item):
-        return absolute(item.get_absolute_url())
+        return permanent_id(item)
 
     def item_author_name(self, item):
-        names = [author.name for author in item.ordered_authors]
-        return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else None
-
-    def item_author_link(self, item):
-        authors = item.ordered_authors
-        return absolute(authors[0].get_absolute_url()) if len(authors) == 1 else None
+        return None  # each author is written by the feed type (item_extra_kwargs)
 
     def item_pubdate(self, item):
         return item.first_published_at or item.publish_at
@@ -212,7 +263,10 @@ class ArticleFeed(Feed):
         return [Enclosure(absolute(file.url), length, mime_type)]
 
     def item_extra_kwargs(self, item):
-        return {"content": item.feed_content}
+        authors = [
+            (author.name, absolute(author.get_absolute_url())) for author in item.ordered_authors
+        ]
+        return {"content": item.feed_content, "authors": authors}
 
     @staticmethod
     def _content(item, images):
@@ -223,6 +277,10 @@ class ArticleFeed(Feed):
                 body.figure(image, caption=item.caption, sizes="100vw", lazy=False, absolute=True)
             )
         parts.append(body.render_body(item.body, images, absolute=True))
+        notes = list(item.notes.all())
+        if notes:
+            # Corrections and updates travel with the story, as on its page.
+            parts.append(render_to_string("articles/parts/feed_notes.html", {"notes": notes}))
         return "".join(str(part) for part in parts)
 
 

@@ -5,11 +5,11 @@ from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from taggit.forms import TagWidget
 from taggit.models import Tag
 
-from articles import images, services
+from articles import images, licences, services
 from articles.models import Article, Image, Note, OldSlug
 from articles.slugs import make_slug
 from newsroom.forms import KeepsUnchangedTimes
@@ -183,6 +183,21 @@ class NoteFormSet(forms.BaseInlineFormSet):
             )
 
 
+class LicenceInput(forms.URLInput):
+    """A URL box offering the known licences by name (a <datalist>); any URL is accepted."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "known-licences", "size": 60, **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join("", '<option value="{}">{}</option>', licences.KNOWN_LICENCES)
+        return format_html(
+            '{}<datalist id="known-licences">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            options,
+        )
+
+
 class ImageAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     file = forms.FileField(
         widget=AdminFileWidget(
@@ -196,9 +211,10 @@ class ImageAdminForm(KeepsUnchangedTimes, forms.ModelForm):
         model = Image
         fields = [
             "file", "alt_text", "caption", "credit", "source", "license",
-            "copyright_notice", "usable_until", "focal_x", "focal_y",
+            "acquire_license_page", "copyright_notice", "usable_until", "focal_x", "focal_y",
         ]  # fmt: skip
         widgets = {
+            "license": LicenceInput(),
             "focal_x": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
             "focal_y": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
             "caption": forms.Textarea(attrs={"rows": 3}),

@@ -327,40 +327,78 @@ def rendition_widths(original_width):
     return widths
 
 
+# Crops for search engines and share cards, cut around the focal point: Google asks for
+# 16:9, 4:3 and 1:1 pictures at least 1,200 px wide; Open Graph cards are 1200 x 630.
+# JPEG only: every crawler and social network reads it.
+CROP_RATIOS = {"16x9": (16, 9), "4x3": (4, 3), "1x1": (1, 1), "share": (1200, 630)}
+CROP_WIDTH = 1200
+
+
+def crop_box(width, height, ratio, focal_x, focal_y):
+    """The largest `ratio` box inside width x height, centred on the focal point as far
+    as the picture's edges allow: (left, top, right, bottom)."""
+    ratio_w, ratio_h = ratio
+    box_w = min(width, height * ratio_w / ratio_h)
+    box_h = box_w * ratio_h / ratio_w
+    left = min(max(focal_x * width - box_w / 2, 0), width - box_w)
+    top = min(max(focal_y * height - box_h / 2, 0), height - box_h)
+    return (round(left), round(top), round(left + box_w), round(top + box_h))
+
+
+def crop_size(width, height, ratio):
+    """A crop's size: CROP_WIDTH wide, or as wide as the picture allows when smaller."""
+    ratio_w, ratio_h = ratio
+    crop_w = min(CROP_WIDTH, int(min(width, height * ratio_w / ratio_h)))
+    return max(1, crop_w), max(1, round(crop_w * ratio_h / ratio_w))
+
+
 def ensure_renditions(image):
-    """Make the renditions of `image` that are missing; return all of them.
+    """Make the renditions and crops of `image` that are missing; return all of them.
 
     Safe to run twice at once: a rendition another worker made first is kept.
     """
     from articles.models import Rendition
 
-    existing = {(r.format, r.width): r for r in image.renditions.all()}
+    existing = {(r.crop, r.format, r.width): r for r in image.renditions.all()}
     wanted = [
-        (kind, width)
+        ("", kind, width, None)
         for width in rendition_widths(image.width)
         for kind in RENDITION_SAVE_OPTIONS
-        if (kind, width) not in existing
+        if ("", kind, width) not in existing
     ]
+    for crop, ratio in CROP_RATIOS.items():
+        crop_w, _ = crop_size(image.width, image.height, ratio)
+        if (crop, "jpeg", crop_w) not in existing:
+            wanted.append((crop, "jpeg", crop_w, ratio))
     if not wanted:
         return list(existing.values())
     with image.file.open("rb") as handle, PILImage.open(handle) as original:
         original = ImageOps.exif_transpose(original)
         has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
         base = original.convert("RGBA" if has_alpha else "RGB")
-    for kind, width in wanted:
-        height = max(1, round(base.height * width / base.width))
-        resized = base if width == base.width else base.resize((width, height), PILImage.LANCZOS)
+    for crop, kind, width, ratio in wanted:
+        if ratio is None:
+            height = max(1, round(base.height * width / base.width))
+            resized = (
+                base if width == base.width else base.resize((width, height), PILImage.LANCZOS)
+            )
+        else:
+            box = crop_box(base.width, base.height, ratio, image.focal_x, image.focal_y)
+            width, height = crop_size(base.width, base.height, ratio)
+            resized = base.resize((width, height), PILImage.LANCZOS, box=box)
         if kind == "jpeg" and resized.mode == "RGBA":
             flat = PILImage.new("RGB", resized.size, (255, 255, 255))
             flat.paste(resized, mask=resized.getchannel("A"))
             resized = flat
         buffer = io.BytesIO()
         resized.save(buffer, **RENDITION_SAVE_OPTIONS[kind])
-        name = f"{image.pk}-{width}.{'jpg' if kind == 'jpeg' else kind}"
+        suffix = f"-{crop}" if crop else ""
+        name = f"{image.pk}-{width}{suffix}.{'jpg' if kind == 'jpeg' else kind}"
         try:
             with transaction.atomic():
                 rendition = Rendition.objects.create(
                     image=image,
+                    crop=crop,
                     format=kind,
                     width=width,
                     height=height,
@@ -368,12 +406,25 @@ def ensure_renditions(image):
                 )
         except IntegrityError:
             continue
-        existing[(kind, width)] = rendition
+        existing[(crop, kind, width)] = rendition
     return list(existing.values())
+
+
+def delete_crops(image):
+    """Remove the focal-point crops of an image (its focal point moved); their files too."""
+    from articles.models import Rendition
+
+    # Not image.renditions: the admin prefetches only the small ones.
+    for rendition in Rendition.objects.filter(image=image).exclude(crop=""):
+        rendition.file.delete(save=False)
+        rendition.delete()
 
 
 def delete_renditions(image):
     """Remove the renditions of an image (its file changed); their files too."""
-    for rendition in image.renditions.all():
+    from articles.models import Rendition
+
+    # Not image.renditions: the admin prefetches only the small ones.
+    for rendition in Rendition.objects.filter(image=image):
         rendition.file.delete(save=False)
         rendition.delete()

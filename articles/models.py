@@ -47,8 +47,22 @@ class Image(models.Model):
     source = models.CharField(
         max_length=200, blank=True, help_text='For example "via Shutterstock".'
     )
-    license = models.CharField(max_length=200, blank=True)
-    copyright_notice = models.CharField(max_length=300, blank=True)
+    license = models.URLField(
+        "licence",
+        max_length=300,
+        blank=True,
+        help_text="The licence's web address: pick a known licence or paste the URL of its "
+        "terms. Write any other rights statement in the copyright notice.",
+    )
+    acquire_license_page = models.URLField(
+        "where to license it",
+        max_length=300,
+        blank=True,
+        help_text="A page where readers can license the picture (the agency's page for it).",
+    )
+    copyright_notice = models.CharField(
+        max_length=600, blank=True, help_text='For example "© 2026 Reuters. All rights reserved."'
+    )
     usable_until = models.DateField(
         null=True,
         blank=True,
@@ -118,20 +132,33 @@ class Rendition(models.Model):
         WEBP = "webp", "WebP"
         JPEG = "jpeg", "JPEG"
 
+    class Crop(models.TextChoices):
+        """The whole picture, or a crop around the focal point at a fixed aspect ratio."""
+
+        WHOLE = "", "Whole picture"
+        WIDE = "16x9", "16:9"
+        STANDARD = "4x3", "4:3"
+        SQUARE = "1x1", "1:1"
+        SHARE = "share", "Share card (1200 x 630)"
+
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
     format = models.CharField(max_length=4, choices=Format.choices)
+    crop = models.CharField(max_length=5, choices=Crop.choices, default=Crop.WHOLE, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     file = models.FileField(upload_to="renditions/%Y/%m/")
 
     class Meta:
-        ordering = ["image", "format", "width"]
+        ordering = ["image", "crop", "format", "width"]
         constraints = [
-            models.UniqueConstraint(fields=["image", "format", "width"], name="unique_rendition"),
+            models.UniqueConstraint(
+                fields=["image", "crop", "format", "width"], name="unique_rendition_crop"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.image_id} {self.format} {self.width}w"
+        crop = f" {self.crop}" if self.crop else ""
+        return f"{self.image_id} {self.format} {self.width}w{crop}"
 
     def get_absolute_url(self):
         return self.file.url
@@ -495,6 +522,26 @@ class Note(models.Model):
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#note-{self.pk}"
+
+
+class SearchTerm(models.Model):
+    """A word of a published headline or dek, for search's "did you mean".
+
+    Filled as articles are saved (articles/signals.py, search indexing). A word is only
+    ever offered when the corrected search has public results, so a word that stays
+    here after its article was unpublished reveals nothing.
+    """
+
+    word = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+    def get_absolute_url(self):
+        return reverse("articles:search") + f"?q={self.word}"
 
 
 # Revisions: an article is saved with its byline and its tags (taggit's through rows,

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from articles import body, queries, seo
 from articles.cache import kept
 from articles.richtext import body_image_ids
+from newsroom.context_processors import og_locale
 
 PART_TEMPLATES = {
     "meta": "articles/parts/article_meta.html",
@@ -71,6 +72,8 @@ def article_context(article):
     description = article.seo_description or article.dek or body.plain_excerpt(article.body)
     return {
         "site_name": settings.SITE_NAME,
+        "og_locale": og_locale(),
+        "share_image": seo.share_image(lead_image) if lead_image is not None else None,
         "article": article,
         "authors": authors,
         "tags": tags,

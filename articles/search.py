@@ -6,8 +6,11 @@ not declare the column, so it is read here as raw SQL. On SQLite it falls back t
 ranked LIKE match.
 """
 
+import difflib
 import html
+import json
 import re
+from datetime import timedelta
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -15,13 +18,13 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.expressions import Expression, RawSQL
-from django.db.models.functions import Coalesce
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
-from articles.models import Article
+from articles.cache import kept
+from articles.models import Article, SearchTerm
 
 SEARCH_CONFIG = "english"
 # What the generated column `search_vector` holds (migration 0005 freezes a copy).
@@ -30,21 +33,31 @@ SEARCH_VECTOR_SQL = (
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(dek, '')), 'B') || "
     f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(body, '')), 'C')"
 )
-# Ranking reads each candidate's stored vector; a common word matches thousands of
-# articles. Ranked: the newest RANKED_MATCHES matches and the newest RANKED_MATCHES
-# whose title matches (an old story with the words in its headline still comes first).
-RANKED_MATCHES = 300
-# ts_rank_cd weights of D, C (body), B (dek), A (title): see _postgres_search().
+# ts_rank_cd weights of D, C, B (dek), A (title) over `search_head`: see _postgres_search().
 RANK_WEIGHTS = [0.0001, 0.0001, 0.03, 1.0]
 MAX_QUERY_LENGTH = 200
+# SQLite's "did you mean" compares with at most this many words (see _nearest_term).
+SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
-# ts_headline's cost grows with the text it reads: snippets come from the dek and the
-# start of the body (about 1,200 words), where a story's subject is named.
-SNIPPET_SOURCE_CHARS = 8000
+# Body-only matches are read from the newest days first (see RankedResults).
+BODY_WINDOWS = (timedelta(days=30), timedelta(days=365), None)
+# A results page counts its matches exactly up to this; beyond, it estimates.
+COUNT_CAP = 200
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
+
+
+WORD_RE = re.compile(r"[^\W\d_]{3,40}")
+
+
+def index_terms(*, title, dek):
+    """Remember the words of a published headline and dek for "did you mean"."""
+    words = set(WORD_RE.findall(f"{title} {dek}".lower()))
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(word=word) for word in sorted(words)], ignore_conflicts=True
+    )
 
 
 def clean_query(raw):
@@ -114,7 +127,7 @@ def matching(query, queryset=None):
     """
     queryset = Article.objects.all() if queryset is None else queryset
     ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    return queryset.annotate(search=search_vector()).filter(search=ts_query)
+    return queryset.alias(search=search_vector()).filter(search=ts_query)
 
 
 def search(query, queryset=None):
@@ -128,54 +141,168 @@ def search(query, queryset=None):
     return _simple_search(query, queryset)
 
 
-def _postgres_search(query, queryset):
-    """Match through the GIN index; rank from the stored vector, then by recency.
+class HeadVector(StoredVector):
+    """The `search_head` column: title (A) and dek (B) only (migration 0008)."""
 
-    One ts_rank_cd over the stored vector (nothing re-parsed; the vector is read
-    once, which is what a ranking costs on a large archive) with weights far apart, so
-    title above dek above body: a cover counts its weight, and since a tsvector keeps
-    at most 256 positions per word, no body can outweigh one match in a dek, and only
-    a dek repeating the words dozens of times would outweigh one in a title. Within
-    a tier, more and closer matches rank first. Only the candidates are ranked (see
-    RANKED_MATCHES), which keeps a search for a common word as fast as a rare one.
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        return f"{quote(self.alias)}.{quote('search_head')}", []
+
+
+def _postgres_search(query, queryset):
+    return RankedResults(query, queryset)
+
+
+class RankedResults:
+    """PostgreSQL results in two tiers, read a page at a time (a slice runs the SQL).
+
+    1. Title and dek matches, through the GIN index of `search_head` (a few dozen
+       lexemes stored in the row, so ranking all of them is cheap): title above dek
+       (weights far apart), more and closer matches first, then newest.
+    2. Then articles that match only in the body, newest first. A common word matches
+       thousands of bodies, and reading thousands of rows to sort them by date is what
+       made search slow; the newest are taken from the BODY_WINDOWS days before the
+       newest publication first (the GIN index and the publish-date index together),
+       widening only when those are too few. Every body match of a window is newer than any outside it, so the
+       order is the same as sorting them all.
+
+    Snippets come from `search_excerpt` (the start of the body as plain text), only
+    for the rows a page shows (PostgreSQL evaluates ts_headline after the LIMIT).
     """
-    ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    rank = SearchRank(search_vector(), ts_query, weights=RANK_WEIGHTS, cover_density=True)
-    headline_sql = (
-        "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
-        f"left(regexp_replace(left(coalesce(body, ''), {SNIPPET_SOURCE_CHARS}), '<[^>]+>', ' ', 'g'), "
-        f"{SNIPPET_SOURCE_CHARS}), "
-        "websearch_to_tsquery(%s::regconfig, %s), %s)"
-    )
-    options = (
-        f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
-    )
-    # Newest by an expression, not the bare column: ordered by the column, PostgreSQL
-    # walks the publish-date index and tests each row's vector (reading it from TOAST)
-    # until it has enough; this way it collects the matches from the GIN index, then
-    # sorts just their dates. Public articles always have a publish time.
-    newest_first = Coalesce("publish_at", "created_at").desc()
-    newest = matching(query, queryset).order_by(newest_first, "-pk").values("pk")
-    titled = (
-        queryset.annotate(title_vector=TitleVector())
-        .filter(title_vector=ts_query)
-        .order_by(newest_first, "-pk")
-        .values("pk")
-    )
-    candidates = (
-        Article.objects.filter(pk__in=newest[:RANKED_MATCHES])
-        .values("pk")
-        .union(Article.objects.filter(pk__in=titled[:RANKED_MATCHES]).values("pk"), all=True)
-    )
-    return (
-        queryset.filter(pk__in=candidates)
-        .annotate(search=search_vector())
-        .annotate(
-            rank=rank,
-            raw_snippet=RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options]),
+
+    def __init__(self, query, queryset):
+        self.query = query
+        self.queryset = queryset
+        self.ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        headline_sql = (
+            "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
+            "coalesce(search_excerpt, ''), websearch_to_tsquery(%s::regconfig, %s), %s)"
         )
-        .order_by("-rank", "-publish_at", "-pk")
+        options = (
+            f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, "
+            "MaxFragments=2"
+        )
+        self.snippet = RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options])
+
+    def head_matches(self):
+        return self.queryset.alias(head=HeadVector()).filter(head=self.ts_query)
+
+    def body_matches(self):
+        return (
+            matching(self.query, self.queryset).alias(head=HeadVector()).exclude(head=self.ts_query)
+        )
+
+    def ranked_head(self):
+        rank = SearchRank(HeadVector(), self.ts_query, weights=RANK_WEIGHTS, cover_density=True)
+        return (
+            self.head_matches()
+            .annotate(rank=rank, raw_snippet=self.snippet)
+            .order_by("-rank", "-publish_at", "-pk")
+        )
+
+    def __iter__(self):
+        """Every result, best first (for tests and scripts; pages take a slice)."""
+        head = list(self.ranked_head())
+        body = self.body_matches().annotate(raw_snippet=self.snippet)
+        return iter(head + list(body.order_by("-publish_at", "-pk")))
+
+    def exists(self):
+        return bool(self[0:1])
+
+    def __getitem__(self, bounds):
+        start, stop = bounds.start or 0, bounds.stop
+        found = list(self.ranked_head()[start:stop])
+        wanted = stop - start - len(found)
+        if wanted <= 0:
+            return found
+        in_head = start + len(found) if found or start == 0 else self.head_matches().count()
+        skip = max(0, start - in_head)
+        body = self.body_matches().annotate(raw_snippet=self.snippet)
+        newest = newest_publication(self.queryset)
+        for days in BODY_WINDOWS if newest else [None]:
+            window = body if days is None else body.filter(publish_at__gte=newest - days)
+            rows = list(window.order_by("-publish_at", "-pk")[skip : skip + wanted])
+            if len(rows) == wanted or days is None:
+                return found + rows
+        return found  # not reached: the last window holds every match
+
+    def count(self, *, cap=None):
+        matches = matching(self.query, self.queryset).order_by()
+        return (matches[: cap + 1] if cap else matches).count()
+
+    def estimate(self):
+        """PostgreSQL's estimate of the matches, from the column's statistics (no row
+        is read): within a few percent for the common words that match thousands."""
+        plan = matching(self.query, self.queryset).order_by().values("pk").explain(format="json")
+        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+
+
+def newest_publication(queryset):
+    """When the newest public article was published (kept for the cache generation):
+    body matches are read from the days before it first."""
+    found = kept(
+        "search-newest-publication",
+        lambda: {"at": queryset.order_by().aggregate(at=Max("publish_at"))["at"]},
+        size=lambda value: 100,
     )
+    return found["at"]
+
+
+def count(query, queryset=None):
+    """(how many published articles match `query`, whether the number is exact).
+
+    Exact up to COUNT_CAP. Beyond, reading every match only to count it would cost
+    more than the whole page, so PostgreSQL's estimate is given ("about 5,600"),
+    rounded to two significant figures; SQLite counts.
+    """
+    queryset = Article.objects.published() if queryset is None else queryset
+    if not uses_full_text(queryset.db):
+        return _simple_search(query, queryset).order_by().count(), True
+    results = RankedResults(query, queryset)
+    found = results.count(cap=COUNT_CAP)
+    if found <= COUNT_CAP:
+        return found, True
+    estimate = max(results.estimate(), COUNT_CAP + 1)
+    return round(estimate, 2 - len(str(estimate))), False
+
+
+def suggestion(query, queryset=None):
+    """A respelling of `query` that finds public articles, or None ("did you mean").
+
+    Each word not known to SearchTerm is replaced by its nearest known word: through
+    pg_trgm's similarity and its trigram index on PostgreSQL, difflib over the words
+    sharing its first letter elsewhere. The respelling is offered only if it matches.
+    """
+    queryset = Article.objects.published() if queryset is None else queryset
+    words = re.findall(r"\w+", query.lower())[:MAX_TERMS]
+    candidates = [word for word in words if len(word) >= 3 and word.isalpha()]
+    if not candidates:
+        return None
+    known = set(SearchTerm.objects.filter(word__in=candidates).values_list("word", flat=True))
+    replacements = {}
+    for word in candidates:
+        if word not in known and (nearest := _nearest_term(word)) is not None:
+            replacements[word] = nearest
+    if not replacements:
+        return None
+    respelt = " ".join(replacements.get(word, word) for word in words)
+    return respelt if search(respelt, queryset)[:1] else None
+
+
+def _nearest_term(word):
+    if uses_full_text():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word FROM articles_searchterm WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC, word LIMIT 1",
+                [word, word],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    # SQLite: no trigram index; the words sharing the first letter, compared in Python.
+    nearby = SearchTerm.objects.filter(word__startswith=word[0]).values_list("word", flat=True)
+    found = difflib.get_close_matches(word, list(nearby[:SUGGESTION_POOL]), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def _simple_search(query, queryset):
@@ -220,7 +347,8 @@ def _marks(text):
 def snippet_for(article, query):
     """The highlighted snippet of one result (safe HTML)."""
     raw = getattr(article, "raw_snippet", "") or ""
-    if connection.vendor == "postgresql" and START in raw:
+    if connection.vendor == "postgresql":
+        # ts_headline's excerpt (the body itself is not read on PostgreSQL).
         return _marks(html.unescape(raw))
     text = " ".join(html.unescape(strip_tags(f"{article.dek} {article.body}")).split())
     terms = terms_of(query)

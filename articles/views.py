@@ -9,14 +9,17 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
 from articles import body, page_parts, queries, search, seo
-from articles.cache import kept_fragment
+from articles.cache import kept, kept_fragment
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
+from articles.templatetags.articles_tags import rendered_teasers
+from newsroom.context_processors import og_locale
 from newsroom.ratelimit import ratelimit
 
 PER_PAGE = 20
@@ -25,26 +28,83 @@ FAVICON_MAX_AGE = 24 * 60 * 60
 
 
 class ListingMixin:
-    """A paginated list of public articles as teaser cards.
+    """A paginated list of public articles as teaser cards, with its share card and JSON-LD.
 
-    The page reads only what identifies each card (its key and modification time); the
-    `teaser_block` tag loads the rest for the cards it does not have kept.
+    The page reads only what identifies each card (its key and modification time) and
+    what its structured data names (address and title); the `teaser_block` tag loads
+    the rest for the cards it does not have kept.
     """
 
     template_name = "articles/article_list.html"
     per_page = PER_PAGE
+    og_type = "website"
 
     def get_queryset(self):
-        return Article.objects.published().only("pk", "publish_at", "modified_at")
+        return Article.objects.published().only("pk", "slug", "title", "publish_at", "modified_at")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = paginate(
             self.request, self.get_queryset(), per_page=self.per_page, remember_boundaries=True
         )
-        canonical = self.request.path + (f"?page={page.number}" if page.number > 1 else "")
-        context.update(page=page, articles=page.object_list, canonical_url=seo.absolute(canonical))
+        canonical = seo.absolute(
+            self.request.path + (f"?page={page.number}" if page.number > 1 else "")
+        )
+        context.update(page=page, articles=page.object_list, canonical_url=canonical)
+        versions = ",".join(f"{a.pk}:{a.modified_at.timestamp()}" for a in page.object_list)
+        context["listing_meta"] = kept_fragment(
+            f"listing-meta:{self.meta_key()}:{page.number}:{versions}",
+            lambda: render_to_string(
+                "articles/parts/listing_meta.html", self.meta_context(page=page, url=canonical)
+            ),
+        )
         return context
+
+    def meta_key(self):
+        return "home"
+
+    def meta_context(self, *, page, url):
+        """What the share card and JSON-LD of this page say."""
+        name = settings.SITE_NAME
+        description = f"The latest news, analysis and opinion from {settings.SITE_NAME}."
+        articles = list(page.object_list)
+        blocks = [
+            seo.collection_page_json_ld(
+                name=name,
+                description=description,
+                url=url,
+                articles=articles,
+                start=(page.number - 1) * self.per_page + 1,
+            )
+        ]
+        if page.number == 1:
+            blocks.insert(0, seo.website_json_ld())
+            blocks.insert(1, {"@context": "https://schema.org"} | seo.publisher())
+        return self.card(title=name, description=description, url=url, json_ld=blocks)
+
+    def card(self, *, title, description, url, json_ld, image=None):
+        return {
+            "og_type": self.og_type,
+            "og_locale": og_locale(),
+            "site_name": settings.SITE_NAME,
+            "title": title,
+            "description": description,
+            "url": url,
+            "image": seo.share_image(image),
+            "json_ld": json_ld,
+        }
+
+    def owner_blocks(self, *, page, url, name, description, crumbs):
+        return [
+            seo.collection_page_json_ld(
+                name=name,
+                description=description,
+                url=url,
+                articles=list(page.object_list),
+                start=(page.number - 1) * self.per_page + 1,
+            ),
+            seo.breadcrumbs_json_ld(crumbs),
+        ]
 
 
 class LatestArticlesView(ListingMixin, TemplateView):
@@ -63,13 +123,40 @@ class SectionView(ListingMixin, TemplateView):
         context["section"] = self.section
         return context
 
+    def meta_key(self):
+        return f"section:{self.section.pk}"
+
+    def meta_context(self, *, page, url):
+        section = self.section
+        name = f"{section.name} · {settings.SITE_NAME}"
+        description = section.description or f"The latest from {section.name}."
+        crumbs = [
+            (settings.SITE_NAME, reverse("articles:latest")),
+            (section.name, section.get_absolute_url()),
+        ]
+        blocks = self.owner_blocks(
+            page=page, url=url, name=name, description=description, crumbs=crumbs
+        )
+        return self.card(title=name, description=description, url=url, json_ld=blocks)
+
 
 class AuthorView(ListingMixin, TemplateView):
     template_name = "articles/author_detail.html"
+    og_type = "profile"
 
     def get_queryset(self):
         self.author = queries.listing_owner(Author.objects.all(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)
+
+    def photo(self):
+        """The author's photo with its renditions, kept (one query when not)."""
+        author = self.author
+        found = kept(
+            f"author-photo:{author.pk}:{author.photo_id}",
+            lambda: {"photo": body.load_images([author.photo_id]).get(author.photo_id)},
+            size=lambda value: 4096,
+        )
+        return found["photo"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -80,15 +167,29 @@ class AuthorView(ListingMixin, TemplateView):
                 f"author-card:{self.author.pk}:{page.number}",
                 lambda: render_to_string(
                     "articles/parts/author_card.html",
-                    {
-                        "author": self.author,
-                        "page": page,
-                        "photo": body.load_images([self.author.photo_id]).get(self.author.photo_id),
-                    },
+                    {"author": self.author, "page": page, "photo": self.photo()},
                 ),
             ),
         )
         return context
+
+    def meta_key(self):
+        return f"author:{self.author.pk}"
+
+    def meta_context(self, *, page, url):
+        author = self.author
+        photo = self.photo()
+        title = f"{author.name} · {settings.SITE_NAME}"
+        description = author.bio or f"Articles by {author.name} at {settings.SITE_NAME}."
+        blocks = [
+            seo.profile_page_json_ld(author, url=url, photo=photo),
+            seo.item_list_json_ld(
+                list(page.object_list), start=(page.number - 1) * self.per_page + 1
+            ),
+        ]
+        card = self.card(title=title, description=description, url=url, json_ld=blocks, image=photo)
+        card["profile_name"] = author.name
+        return card
 
 
 class TagView(ListingMixin, TemplateView):
@@ -109,6 +210,22 @@ class TagView(ListingMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["tag"] = self.tag
         return context
+
+    def meta_key(self):
+        return f"tag:{self.tag.pk}"
+
+    def meta_context(self, *, page, url):
+        tag = self.tag
+        name = f"{tag.name} · {settings.SITE_NAME}"
+        description = f"Articles about {tag.name} from {settings.SITE_NAME}."
+        crumbs = [
+            (settings.SITE_NAME, reverse("articles:latest")),
+            (tag.name, reverse("articles:tag-detail", kwargs={"slug": tag.slug})),
+        ]
+        blocks = self.owner_blocks(
+            page=page, url=url, name=name, description=description, crumbs=crumbs
+        )
+        return self.card(title=name, description=description, url=url, json_ld=blocks)
 
 
 def article_detail(request, year, month, day, slug):
@@ -152,13 +269,43 @@ def article_preview(request, pk):
 @ratelimit("search-ip", methods=("GET", "HEAD"), template_name="articles/search_rate_limited.html")
 def search_view(request):
     query = search.clean_query(request.GET.get("q", ""))
-    page = None
+    context = {"query": query, "page": None}
     if query:
-        results = search.search(query, Article.objects.published().for_listing())
+        public = Article.objects.published()
+        # The ranking query reads only what identifies a result's card; cards are built
+        # (and kept per article version, like teaser cards) by search_results.
+        fields = (
+            ["pk", "modified_at"]
+            if search.uses_full_text()
+            else ["pk", "modified_at", "dek", "body"]
+        )
+        results = search.search(query, public.only(*fields))
         page = paginate(request, results, per_page=SEARCH_PER_PAGE, ordering=None)
-        for article in page:
-            article.snippet = search.snippet_for(article, query)
-    return render(request, "articles/article_search.html", {"query": query, "page": page})
+        if page.number == 1 and not page.has_next:
+            total, exact = len(page.object_list), True  # all on this page: nothing to count
+        else:
+            total, exact = search.count(query, public)
+        context.update(
+            page=page,
+            total=total,
+            exact=exact,
+            results=search_results(page.object_list, query=query),
+            suggestion=None if total else search.suggestion(query, public),
+        )
+    return render(request, "articles/article_search.html", context)
+
+
+SNIPPET_MARK = "<!--snippet-->"
+
+
+def search_results(articles, *, query):
+    """Each result's card (picture, labels, title, byline, dateline) kept per article
+    version; the highlighted snippet, which depends on the query, goes in its place."""
+    cards = rendered_teasers(articles, template_name="includes/search_result.html")
+    return [
+        mark_safe(card.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
+        for card, article in zip(cards, articles, strict=True)
+    ]
 
 
 def corrections(request):

@@ -5,6 +5,7 @@ wrong stops start-up with a ConfigError naming the variable, so an operator sees
 clear line instead of a traceback in the middle of a request.
 """
 
+import re
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -45,6 +46,15 @@ def read_list(environ, name, default):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def read_language_code(environ, *, default):
+    """A language tag such as "en-gb" or "fr": lower case, as Django expects it."""
+    raw = environ.get("LANGUAGE_CODE", "").strip() or default
+    code = raw.lower().replace("_", "-")
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", code):
+        raise ConfigError(f"LANGUAGE_CODE must be a language tag like en-gb or fr (got {raw!r})")
+    return code
 
 
 def read_site_url(environ, default="http://127.0.0.1:8000"):

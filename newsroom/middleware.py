@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.template import loader
 
 from articles.cache import is_anonymous_read
+from newsroom.context_processors import html_lang
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,9 @@ def unavailable_response(request):
         return response
     # No request context: the context processors could need the database too.
     template = loader.get_template("503.html")
-    response = HttpResponse(template.render({"site_name": settings.SITE_NAME}), status=503)
+    response = HttpResponse(
+        template.render({"site_name": settings.SITE_NAME, "html_lang": html_lang()}), status=503
+    )
     response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

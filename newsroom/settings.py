@@ -25,6 +25,11 @@ TESTING = "pytest" in sys.modules
 SITE_URL = env.read_site_url(ENV)
 SITE_NAME = ENV.get("SITE_NAME", "The Newsroom")
 SITE_ADDRESS = ENV.get("SITE_ADDRESS", "The Newsroom, 1 Press Lane, London EC1A 1AA")
+# The publisher in structured data and share cards (README, "Sharing, feeds and crawlers").
+ORGANIZATION_NAME = ENV.get("ORGANIZATION_NAME", "").strip() or SITE_NAME
+ORGANIZATION_LOGO_URL = ENV.get("ORGANIZATION_LOGO_URL", "").strip()
+ORGANIZATION_SAME_AS = env.read_list(ENV, "ORGANIZATION_SAME_AS", default=[])
+SHARE_IMAGE_URL = ENV.get("SHARE_IMAGE_URL", "").strip()
 IS_HTTPS = SITE_URL.startswith("https://")
 SITE_HOST = urlsplit(SITE_URL).hostname
 
@@ -208,7 +213,8 @@ if TESTING:
     # Hashing at full strength makes a test suite that creates users crawl.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-LANGUAGE_CODE = "en-gb"
+# One language drives <html lang>, og:locale, the feeds' language and the news sitemap.
+LANGUAGE_CODE = env.read_language_code(ENV, default="en-gb")
 TIME_ZONE = ENV.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

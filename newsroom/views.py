@@ -10,6 +10,8 @@ from django.template import loader
 from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
+from newsroom.context_processors import html_lang
+
 
 def page_not_found(request, exception):
     return render(request, "404.html", status=404)
@@ -19,7 +21,9 @@ def server_error(request):
     # The 500 page renders from a template with no database access and no context
     # processors, because the database may be what failed.
     template = loader.get_template("500.html")
-    return HttpResponseServerError(template.render({"site_name": settings.SITE_NAME}))
+    return HttpResponseServerError(
+        template.render({"site_name": settings.SITE_NAME, "html_lang": html_lang()})
+    )
 
 
 def debug_server_error(request):

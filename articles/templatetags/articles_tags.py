@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -14,7 +15,7 @@ register = template.Library()
 
 TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
-TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}"
+TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}:{template}"
 
 
 def _navigation_links():
@@ -108,8 +109,18 @@ def body_paragraphs(html, limit=None):
 
 @register.filter
 def iso(value):
-    """An ISO 8601 time to the second, as HTML's <time datetime> accepts it."""
-    return value.isoformat(timespec="seconds") if value else ""
+    """An ISO 8601 time to the second in the site's zone (TIME_ZONE), for <time datetime>."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.isoformat(timespec="seconds")
+
+
+@register.filter
+def updated_after(updated, published):
+    """The update time when it is later than publication, else None."""
+    return updated if updated and published and updated > published else None
 
 
 def _load_for_cards(articles):
@@ -142,7 +153,9 @@ def teaser_block(articles, *, lead_first=False, page_number=1):
     )
 
 
-def rendered_teasers(articles, *, lead_first=False, page_number=1):
+def rendered_teasers(
+    articles, *, lead_first=False, page_number=1, template_name="includes/teaser.html"
+):
     """The teaser cards of a listing as HTML, each kept in the cache between pages.
 
     A card shows its article, bylines, section and images: the article's own changes
@@ -157,6 +170,7 @@ def rendered_teasers(articles, *, lead_first=False, page_number=1):
             pk=article.pk,
             modified=article.modified_at.timestamp(),
             lead=int(bool(lead_first and index == 0 and page_number == 1)),
+            template=template_name,
         )
         for index, article in enumerate(articles)
     ]
@@ -170,9 +184,7 @@ def rendered_teasers(articles, *, lead_first=False, page_number=1):
         html = kept.get(key)
         if html is None:
             lead = bool(lead_first and index == 0 and page_number == 1)
-            html = render_to_string(
-                "includes/teaser.html", {"article": complete[article.pk], "lead": lead}
-            )
+            html = render_to_string(template_name, {"article": complete[article.pk], "lead": lead})
             rendered[key] = html
         cards.append(mark_safe(html))
     if rendered:

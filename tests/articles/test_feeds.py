@@ -143,3 +143,69 @@ def test_a_feed_past_the_page_cache_reads_one_row_set_once_its_items_are_kept(
     client.get("/feed/")
     with django_assert_num_queries(1):
         client.get("/feed/")
+
+
+def test_feed_ids_are_permanent_tag_uris_that_survive_a_new_slug(client):
+    article = ArticleFactory(published=True, slug="first-slug")
+    expected = f"tag:news.example.com,{article.first_published_at:%Y-%m-%d}:article:{article.pk}"
+    rss = client.get("/feed/").content.decode()
+    assert f'<guid isPermaLink="false">{expected}</guid>' in rss
+    _, atom = parse(client, "/feed/atom/")
+    assert atom.entries[0].id == expected
+    article.slug = "a-better-slug"
+    article.save()
+    cache.invalidate()  # what the commit of the save does
+    _, again = parse(client, "/feed/")
+    assert again.entries[0].id == expected
+    assert again.entries[0].link.endswith("/a-better-slug/")
+
+
+def test_corrections_and_updates_travel_in_the_item_content(client):
+    from tests.factories import NoteFactory
+
+    article = ArticleFactory(published=True)
+    NoteFactory(article=article, text="The vote was on Tuesday, not Monday.")
+    NoteFactory(article=article, kind="update", text="The result is now official.")
+    for url in ("/feed/", "/feed/atom/"):
+        _, feed = parse(client, url)
+        content = feed.entries[0].content[0].value
+        assert "Correction" in content and "The vote was on Tuesday, not Monday." in content
+        assert "Update" in content and "The result is now official." in content
+
+
+def test_every_author_is_named_in_rss_and_atom(client):
+    first = AuthorFactory(name="Kelsey Norman", slug="kelsey")
+    second = AuthorFactory(name="Arsen Sahakyan", slug="arsen")
+    ArticleFactory(published=True, authors=[first, second])
+    rss = client.get("/feed/").content.decode()
+    assert "<dc:creator>Kelsey Norman</dc:creator><dc:creator>Arsen Sahakyan</dc:creator>" in rss
+    _, feed = parse(client, "/feed/")
+    assert [author.name for author in feed.entries[0].authors] == [
+        "Kelsey Norman",
+        "Arsen Sahakyan",
+    ]
+    _, atom = parse(client, "/feed/atom/")
+    authors = atom.entries[0].authors
+    assert [(a.name, a.href) for a in authors] == [
+        ("Kelsey Norman", SITE + "/author/kelsey/"),
+        ("Arsen Sahakyan", SITE + "/author/arsen/"),
+    ]
+
+
+def test_feeds_carry_the_publication_logo_and_icon(client):
+    ArticleFactory(published=True)
+    _, rss = parse(client, "/feed/")
+    assert rss.feed.image.href == SITE + "/static/img/logo.png"
+    assert rss.feed.image.link == SITE + "/"
+    _, atom = parse(client, "/feed/atom/")
+    assert atom.feed.icon == SITE + "/static/favicon.ico"
+    assert atom.feed.logo == SITE + "/static/img/logo.png"
+
+
+def test_feed_language_follows_language_code(client, settings):
+    settings.LANGUAGE_CODE = "fr-ca"
+    ArticleFactory(published=True)
+    _, rss = parse(client, "/feed/")
+    assert rss.feed.language == "fr-ca"
+    atom = client.get("/feed/atom/").content.decode()
+    assert 'xml:lang="fr-ca"' in atom

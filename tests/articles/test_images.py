@@ -177,7 +177,7 @@ def test_rendition_widths_are_capped_at_the_original():
 def test_renditions_are_made_in_three_formats():
     image = ImageFactory(file=image_file(width=900, height=600))
     renditions = images.ensure_renditions(image)
-    assert sorted((r.format, r.width) for r in renditions) == sorted(
+    assert sorted((r.format, r.width) for r in renditions if not r.crop) == sorted(
         (kind, width) for kind in ("avif", "webp", "jpeg") for width in (400, 800, 900)
     )
     small = Rendition.objects.get(image=image, format="webp", width=400)
@@ -193,7 +193,7 @@ def test_ensure_renditions_only_makes_missing_ones():
     before = set(Rendition.objects.values_list("pk", flat=True))
     images.ensure_renditions(image)
     assert before < set(Rendition.objects.values_list("pk", flat=True))
-    assert Rendition.objects.filter(image=image).count() == 3
+    assert Rendition.objects.filter(image=image, crop="").count() == 3
 
 
 def test_upload_in_the_admin_makes_renditions_after_commit(
@@ -201,7 +201,7 @@ def test_upload_in_the_admin_makes_renditions_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         post_image(editor_client, jpeg_bytes(500, 300), alt_text="Sea")
-    assert Rendition.objects.filter(image=Image.objects.get()).count() == 6
+    assert Rendition.objects.filter(image=Image.objects.get(), crop="").count() == 6
 
 
 def test_image_used_as_lead_cannot_be_deleted_and_the_admin_says_where(editor_client):
@@ -281,3 +281,95 @@ def test_picker_lists_library_images_for_the_editor(editor_client):
     assert response.status_code == 200
     assert "Harbour cranes" in page
     assert 'data-func-num="-1"' in page
+
+
+def test_crops_in_each_ratio_are_1200_wide_from_a_large_picture():
+    image = ImageFactory(file=image_file(width=3000, height=2000))
+    images.ensure_renditions(image)
+    crops = {
+        r.crop: (r.format, r.width, r.height)
+        for r in Rendition.objects.filter(image=image).exclude(crop="")
+    }
+    assert crops == {
+        "16x9": ("jpeg", 1200, 675),
+        "4x3": ("jpeg", 1200, 900),
+        "1x1": ("jpeg", 1200, 1200),
+        "share": ("jpeg", 1200, 630),
+    }
+    square = Rendition.objects.get(image=image, crop="1x1")
+    with square.file.open("rb") as handle, PILImage.open(handle) as picture:
+        assert picture.size == (1200, 1200)
+
+
+def test_a_small_picture_is_cropped_as_large_as_it_allows():
+    image = ImageFactory(file=image_file(width=900, height=600))
+    images.ensure_renditions(image)
+    sizes = dict(
+        Rendition.objects.filter(image=image).exclude(crop="").values_list("crop", "width")
+    )
+    assert sizes == {"16x9": 900, "4x3": 800, "1x1": 600, "share": 900}
+
+
+def test_crop_keeps_the_focal_point_in_view():
+    # A 3000 x 1000 picture, its subject at the right edge: the square crop slides right
+    # until it meets the edge, and contains the focal point.
+    left, top, right, bottom = images.crop_box(3000, 1000, (1, 1), 0.95, 0.5)
+    assert (right - left, bottom - top) == (1000, 1000)
+    assert right == 3000 and left <= 0.95 * 3000 <= right
+    assert images.crop_box(3000, 1000, (1, 1), 0.5, 0.5) == (1000, 0, 2000, 1000)
+    assert images.crop_box(1000, 3000, (16, 9), 0.5, 0.0)[1] == 0
+
+
+def halves_jpeg():
+    """A 2400 x 1200 JPEG: red on the left half, blue on the right."""
+    picture = PILImage.new("RGB", (2400, 1200), (255, 0, 0))
+    picture.paste((0, 0, 255), (1200, 0, 2400, 1200))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def square_crop_colour(image):
+    crop = Rendition.objects.get(image=image, crop="1x1")
+    with crop.file.open("rb") as handle, PILImage.open(handle) as made:
+        red, _, blue = made.convert("RGB").getpixel((made.width // 2, made.height // 2))
+    return "blue" if blue > red else "red"
+
+
+def test_a_crop_shows_the_focal_point_of_the_picture():
+    for focal_x, expected in [(0.9, "blue"), (0.1, "red")]:
+        image = ImageFactory(file=SimpleUploadedFile("halves.jpg", halves_jpeg()), focal_x=focal_x)
+        images.ensure_renditions(image)
+        assert square_crop_colour(image) == expected
+
+
+def test_moving_the_focal_point_in_the_admin_remakes_the_crops(
+    editor_client, django_capture_on_commit_callbacks
+):
+    image = ImageFactory(file=SimpleUploadedFile("halves.jpg", halves_jpeg()), focal_x=0.1)
+    images.ensure_renditions(image)
+    assert square_crop_colour(image) == "red"
+    whole = set(Rendition.objects.filter(image=image, crop="").values_list("file", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            f"/admin/articles/image/{image.pk}/change/",
+            {
+                "alt_text": image.alt_text,
+                "caption": "",
+                "credit": "C",
+                "source": "",
+                "license": "",
+                "acquire_license_page": "",
+                "copyright_notice": "",
+                "usable_until": "",
+                "focal_x": "0.9",
+                "focal_y": "0.5",
+            },
+        )
+    assert response.status_code == 302
+    image.refresh_from_db()
+    assert square_crop_colour(image) == "blue"
+    # The whole-picture renditions do not depend on the focal point: they stay.
+    assert (
+        set(Rendition.objects.filter(image=image, crop="").values_list("file", flat=True)) == whole
+    )
