@@ -27,6 +27,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 RUN_SITE_URL = $(or $(SITE_URL),http://$(HOST):$(PORT))
 RUN := SITE_URL='$(RUN_SITE_URL)' $(PY) manage.py
 
+# The demo runs in one named zone, so times in the admin and on the site show it (BST/GMT).
+run: export TIME_ZONE ?= Europe/London
 run: $(VENV)/.run-installed
 	@mkdir -p var
 	$(RUN) migrate --noinput

@@ -1,7 +1,7 @@
 """Forms of the editors' admin. The rules they enforce hold whoever sends the POST."""
 
 from django import forms
-from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from articles import images, licences, services
 from articles.models import Article, Image, Note, OldSlug
 from articles.slugs import make_slug
 from newsroom.forms import KeepsUnchangedTimes
+from newsroom.admin import ZonedSplitDateTime
 
 
 class TagAutocompleteInput(TagWidget):
@@ -242,7 +243,7 @@ class ImageAdminForm(KeepsUnchangedTimes, forms.ModelForm):
 
 class ScheduleForm(forms.Form):
     publish_at = forms.SplitDateTimeField(
-        label="Publish time", widget=AdminSplitDateTime, help_text="In the site's time zone."
+        label="Publish time", widget=ZonedSplitDateTime, help_text="In the newsroom's time zone."
     )
 
     def clean_publish_at(self):

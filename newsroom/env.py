@@ -6,6 +6,7 @@ clear line instead of a traceback in the middle of a request.
 """
 
 import re
+import zoneinfo
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -55,6 +56,18 @@ def read_language_code(environ, *, default):
     if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", code):
         raise ConfigError(f"LANGUAGE_CODE must be a language tag like en-gb or fr (got {raw!r})")
     return code
+
+
+def read_time_zone(environ, default="UTC"):
+    """The newsroom's IANA time zone ("Europe/London"): times are stored in UTC and shown in it."""
+    raw = environ.get("TIME_ZONE", "").strip() or default
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TIME_ZONE must be an IANA time zone name such as Europe/London (got {raw!r})"
+        ) from None
+    return raw
 
 
 def read_site_url(environ, default="http://127.0.0.1:8000"):

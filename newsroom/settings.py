@@ -215,7 +215,10 @@ if TESTING:
 
 # One language drives <html lang>, og:locale, the feeds' language and the news sitemap.
 LANGUAGE_CODE = env.read_language_code(ENV, default="en-gb")
-TIME_ZONE = ENV.get("TIME_ZONE", "UTC")
+# The newsroom's zone: the admin shows and reads times in it (with its abbreviation, from
+# newsroom/formats), the public pages show them in it; the database keeps UTC.
+TIME_ZONE = env.read_time_zone(ENV)
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 USE_I18N = True
 USE_TZ = True
 
