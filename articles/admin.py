@@ -24,6 +24,7 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag, TaggedItem
 
 from articles import images, search, services
+from articles.front_page_admin import put_on_front_page_as_lead
 from articles.forms import (
     ArticleAdminForm,
     BylineFormSet,
@@ -563,7 +564,7 @@ class ArticleAdmin(VersionAdmin):
         ("Record", {"fields": ["first_published_at", "created_at", "modified_at", "created_by", "version"],
                     "classes": ["collapse"]}),
     ]  # fmt: skip
-    actions = [publish_now, schedule, unpublish, submit_for_review]
+    actions = [publish_now, schedule, unpublish, submit_for_review, put_on_front_page_as_lead]
     object_history_template = "admin/articles/article/object_history.html"
     change_form_template = "admin/articles/article/change_form.html"
 

@@ -47,8 +47,8 @@ STALE_WHILE_REVALIDATE = 60
 
 
 def _next_due():
-    """When the next article already scheduled becomes public, as a timestamp."""
-    from articles.models import Article
+    """When the next scheduled article becomes public or front-page story expires, as a timestamp."""
+    from articles.models import Article, FrontPageStory
 
     now = timezone.now()
     # Everything that will be public at the end of time, less what is public now.
@@ -58,8 +58,14 @@ def _next_due():
         .order_by("publish_at")
         .values_list("publish_at", flat=True)[:1]
     )
-    first = list(first)
-    return first[0].timestamp() if first else None
+    # A front-page story's expiry drops it back into the stream at that moment.
+    expiring = (
+        FrontPageStory.objects.filter(expires_at__gt=now)
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)[:1]
+    )
+    moments = [*first, *expiring]
+    return min(moments).timestamp() if moments else None
 
 
 # This worker's copy of the state: (monotonic time it was read, state).

@@ -551,3 +551,37 @@ class SearchTerm(models.Model):
 reversion.register(Byline)
 reversion.register(TaggedItem)
 reversion.register(Article, follow=["bylines", "tagged_items"])
+
+
+class FrontPageStory(models.Model):
+    """A story an editor placed on the front page: the first is the lead, the rest featured.
+
+    Everything else on the home page is the latest stream, without these stories. A story
+    whose expiry time has passed drops back into the stream by itself (no job needed: the
+    page cache starts a new generation at that moment, see cache._next_due).
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, related_name="front_page_story"
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order on the front page: the first is the lead story."
+    )
+    expires_at = models.DateTimeField(
+        "leaves the front page at",
+        null=True,
+        blank=True,
+        help_text="After this time the story drops back into the latest stream. Optional.",
+    )
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "front-page story"
+        verbose_name_plural = "front page"
+
+    def __str__(self):
+        return str(self.article)
+
+    def get_absolute_url(self):
+        return reverse("articles:latest")

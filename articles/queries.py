@@ -3,10 +3,12 @@
 Every one starts from `Article.objects.published()`, the one rule of what is public.
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from taggit.models import TaggedItem
 
 from articles.cache import kept_object
@@ -94,6 +96,28 @@ def latest_articles(*, exclude=None, limit=5):
     if exclude is not None:
         articles = articles.exclude(pk=exclude.pk)
     return list(articles[:limit])
+
+
+def front_page_articles():
+    """The lead and featured stories the editors chose, in their order, as listing keys.
+
+    Kept for the page-cache generation: placing or moving a story starts a new one, and
+    so does the moment a story expires (cache._next_due), so the list is never stale.
+    """
+
+    def load():
+        now = timezone.now()
+        live = Q(front_page_story__expires_at__isnull=True) | Q(
+            front_page_story__expires_at__gt=now
+        )
+        return list(
+            Article.objects.published(now=now)
+            .filter(live, front_page_story__isnull=False)
+            .order_by("front_page_story__position", "front_page_story__pk")
+            .only("pk", "publish_at", "modified_at")[: 1 + settings.FRONT_PAGE_FEATURED]
+        )
+
+    return kept_object("front-page", load)
 
 
 def public_corrections():

@@ -6,6 +6,7 @@ invalidation is not done here: articles/signals.py owns it.
 """
 
 import reversion
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from taggit.models import Tag, TaggedItem
 
-from articles.models import Article, Note, OldSlug
+from articles.models import Article, FrontPageStory, Note, OldSlug
 
 PUBLISH_PERMISSION = "articles.publish_article"
 
@@ -247,3 +248,27 @@ def merge_tags(*, tags, into):
             moved += 1
     Tag.objects.filter(pk__in=[tag.pk for tag in others]).delete()
     return moved
+
+
+@transaction.atomic
+def arrange_front_page(*, entries, by):
+    """Make the front page exactly `entries`, a list of (article, expires_at): the first
+    is the lead. Stories not listed leave it; the page cache follows on commit."""
+    _require_publisher(by)
+    keep = [article.pk for article, _ in entries]
+    FrontPageStory.objects.exclude(article_id__in=keep).delete()
+    for position, (article, expires_at) in enumerate(entries):
+        FrontPageStory.objects.update_or_create(
+            article=article, defaults={"position": position, "expires_at": expires_at}
+        )
+
+
+@transaction.atomic
+def put_on_front_page(*, article, by, as_lead=True):
+    """Place `article` on the front page, as the lead (first) or after the others."""
+    _require_publisher(by)
+    stories = list(FrontPageStory.objects.select_related("article").exclude(article=article))
+    entries = [(story.article, story.expires_at) for story in stories]
+    entry = (article, None)
+    entries = [entry, *entries] if as_lead else [*entries, entry]
+    arrange_front_page(entries=entries[: 1 + settings.FRONT_PAGE_FEATURED], by=by)

@@ -9,9 +9,22 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from taggit.models import Tag, TaggedItem
 
 from articles import cache, search
-from articles.models import Article, Author, Byline, Image, Note, OldSlug, Rendition, Section
+from articles.models import (
+    Article,
+    Author,
+    Byline,
+    FrontPageStory,
+    Image,
+    Note,
+    OldSlug,
+    Rendition,
+    Section,
+)
 
-WATCHED = (Article, Section, Author, Image, Rendition, Byline, Note, OldSlug, Tag, TaggedItem)
+WATCHED = (
+    Article, Section, Author, Image, Rendition, Byline, Note, OldSlug, FrontPageStory, Tag,
+    TaggedItem,
+)  # fmt: skip
 
 
 def content_changed(sender, **kwargs):

@@ -108,7 +108,40 @@ class ListingMixin:
 
 
 class LatestArticlesView(ListingMixin, TemplateView):
+    """The front page: the editors' lead and featured stories, then the latest stream
+    without them (on every page, so no story shows twice), and a LATEST rail."""
+
     template_name = "articles/article_list.html"
+    latest_rail_size = 8
+
+    def get_queryset(self):
+        self.front_page = queries.front_page_articles()
+        stream = super().get_queryset()
+        if self.front_page:
+            stream = stream.exclude(pk__in=[article.pk for article in self.front_page])
+        return stream
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["page"].number == 1:
+            context["articles"] = [*self.front_page, *context["articles"]]
+            context["latest_rail"] = self.latest_rail(context["articles"])
+        return context
+
+    def latest_rail(self, articles):
+        """The newest stories as headlines. Page 1 already read their keys (the featured
+        stories and the stream's first page hold the newest), so the rail is kept under
+        their versions and costs a query only when it is built."""
+        newest = sorted(articles, key=lambda article: (article.publish_at, article.pk))
+        newest = newest[::-1][: self.latest_rail_size]
+        versions = ",".join(f"{article.pk}:{article.modified_at.timestamp()}" for article in newest)
+
+        def build():
+            found = Article.objects.select_related("section").in_bulk([a.pk for a in newest])
+            latest = [found[article.pk] for article in newest if article.pk in found]
+            return render_to_string("articles/parts/article_latest.html", {"latest": latest})
+
+        return kept_fragment(f"home-latest:{versions}", build)
 
 
 class SectionView(ListingMixin, TemplateView):

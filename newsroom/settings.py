@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "articles",
     "newsletter",
     "wordpress",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -358,3 +359,6 @@ TAGGIT_CASE_INSENSITIVE = True
 
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The curated front page (README, "For editors"): a lead story and up to this many more.
+FRONT_PAGE_FEATURED = env.read_int(ENV, "FRONT_PAGE_FEATURED", 6)

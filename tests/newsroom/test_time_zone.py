@@ -60,9 +60,7 @@ def test_the_abbreviation_follows_the_date_of_the_time(london, editor_client):
 
 
 @pytest.mark.django_db
-def test_a_time_entered_in_the_admin_is_read_in_the_zone_and_stored_in_utc(
-    london, editor_client
-):
+def test_a_time_entered_in_the_admin_is_read_in_the_zone_and_stored_in_utc(london, editor_client):
     article = ArticleFactory(status="draft", publish_at=None)
     data = article_form_data(
         article, publish_at_0="2030-07-01", publish_at_1="09:30:00", status="draft"
@@ -82,9 +80,7 @@ def test_the_article_list_shows_times_with_the_zone(london, editor_client):
 
 @pytest.mark.django_db
 def test_the_public_dateline_shows_the_time_in_the_zone(london, client):
-    article = ArticleFactory(
-        published=True, publish_at=datetime(2020, 7, 1, 12, 0, tzinfo=UTC)
-    )
+    article = ArticleFactory(published=True, publish_at=datetime(2020, 7, 1, 12, 0, tzinfo=UTC))
     assert Article.objects.published().filter(pk=article.pk).exists()
     page = client.get(article.get_absolute_url()).content.decode()
     assert "1 July 2020, 13:00 BST" in page
