@@ -24,7 +24,6 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag, TaggedItem
 
 from articles import images, search, services
-from articles.front_page_admin import put_on_front_page_as_lead
 from articles.forms import (
     ArticleAdminForm,
     BylineFormSet,
@@ -34,6 +33,7 @@ from articles.forms import (
     NoteFormSet,
     ScheduleForm,
 )
+from articles.front_page_admin import put_on_front_page_as_lead
 from articles.models import Article, Author, Byline, Image, Note, OldSlug, Rendition, Section
 from articles.tasks import enqueue_renditions
 

@@ -38,11 +38,11 @@ def stories(count):
 
 
 def test_the_chosen_lead_and_featured_stories_come_first_in_their_order(client):
-    newest, second, third, oldest = stories(4)
+    _newest, _second, third, oldest = stories(4)
     place(oldest, third)
     html = client.get("/").content.decode()
     assert card_titles(html) == ["Story 3", "Story 2", "Story 0", "Story 1"]
-    assert re.search(r'class="teaser lead-story"[^>]*aria-labelledby="teaser-%d"' % oldest.pk, html)
+    assert re.search(rf'class="teaser lead-story"[^>]*aria-labelledby="teaser-{oldest.pk}"', html)
 
 
 def test_a_featured_story_is_not_repeated_in_the_stream_on_any_page(client, settings):
@@ -56,7 +56,7 @@ def test_a_featured_story_is_not_repeated_in_the_stream_on_any_page(client, sett
 
 
 def test_an_expired_story_drops_back_into_the_stream(client):
-    newest, older = stories(2)
+    _newest, older = stories(2)
     place(older, expires_at=timezone.now() - timedelta(minutes=1))
     assert card_titles(client.get("/").content.decode()) == ["Story 0", "Story 1"]
 
@@ -69,7 +69,7 @@ def test_the_page_cache_renews_itself_when_a_story_expires():
 
 
 def test_an_unpublished_story_leaves_the_front_page(client):
-    lead, other = stories(2)
+    lead, _other = stories(2)
     place(lead)
     lead.status = "draft"
     lead.save()
@@ -130,7 +130,7 @@ def editor_client(client):
 def test_an_editor_sets_the_lead_from_the_front_page_screen(
     editor_client, client, django_capture_on_commit_callbacks
 ):
-    newest, older = stories(2)
+    _newest, older = stories(2)
     html = editor_client.get(SCREEN).content.decode()
     data = form_data(html)
     data.update({"form-0-article": older.pk, "form-0-position": "0"})
@@ -163,7 +163,7 @@ def test_the_positions_typed_without_javascript_set_the_order(editor_client):
 
 
 def test_preview_shows_the_arrangement_without_saving_it(editor_client):
-    newest, older = stories(2)
+    _newest, older = stories(2)
     data = form_data(editor_client.get(SCREEN).content.decode())
     data.update({"form-0-article": older.pk, "form-0-position": "0"})
     html = editor_client.post(SCREEN, {**data, "_preview": "1"}).content.decode()
