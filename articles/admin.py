@@ -13,6 +13,7 @@ from django.db import connections
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag, TaggedItem
 
 from articles import images, search, services
+from articles.editor_admin import ArticleEditorMixin, lead_image_summary, render_checklist
 from articles.forms import (
     ArticleAdminForm,
     BylineFormSet,
@@ -324,15 +326,31 @@ class TagAdmin(TaggitTagAdmin):
         return tag.article_count
 
 
+class LabelledBylineFormSet(BylineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # a table cell's checkbox has no <label> of its own
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this author"
+
+
 class BylineInline(admin.TabularInline):
     model = Byline
-    formset = BylineFormSet
+    formset = LabelledBylineFormSet
     autocomplete_fields = ["author"]
     fields = ["author", "position"]
     extra = 0
     min_num = 0
     verbose_name = "author"
     verbose_name_plural = "Byline (in order)"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A table row's inputs have no <label>: name each for screen readers.
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("author", "position"):
+            field.widget.attrs["aria-label"] = (
+                "Byline author" if db_field.name == "author" else "Byline position"
+            )
+        return field
 
 
 class NoteInline(admin.StackedInline):
@@ -528,7 +546,7 @@ def tag_names(ids):
 
 
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(ArticleEditorMixin, VersionAdmin):
     form = ArticleAdminForm
     inlines = [BylineInline, NoteInline, OldSlugInline]
     list_display = [
@@ -555,14 +573,19 @@ class ArticleAdmin(VersionAdmin):
         "checklist", "lead_image_preview", "first_published_at", "created_at", "modified_at",
         "version", "created_by",
     ]  # fmt: skip
+    # Writing first: title, dek and body in the main column; everything else in the
+    # panel beside it (below it on narrow screens), see change_form.html.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "dek", "kind", "section", "tags"]}),
-        ("Lead image", {"fields": ["lead_image", "lead_image_preview", "lead_image_caption"]}),
-        (None, {"fields": ["body"]}),
-        ("Publishing", {"fields": ["checklist", "status", "publish_at", "updated_at", "expected_version"]}),
-        ("Search engines and sharing", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
+        (None, {"fields": ["title", "dek", "body"], "classes": ["editor-main"]}),
+        ("Publishing", {"fields": ["checklist", "status", "publish_at", "updated_at", "expected_version"],
+                        "classes": ["editor-side"]}),
+        ("Story", {"fields": ["kind", "section", "tags", "slug"], "classes": ["editor-side"]}),
+        ("Lead image", {"fields": ["lead_image", "lead_image_preview", "lead_image_caption"],
+                        "classes": ["editor-side"]}),
+        ("Search engines and sharing", {"fields": ["seo_title", "seo_description"],
+                                        "classes": ["collapse", "editor-side"]}),
         ("Record", {"fields": ["first_published_at", "created_at", "modified_at", "created_by", "version"],
-                    "classes": ["collapse"]}),
+                    "classes": ["collapse", "editor-side"]}),
     ]  # fmt: skip
     actions = [publish_now, schedule, unpublish, submit_for_review, put_on_front_page_as_lead]
     object_history_template = "admin/articles/article/object_history.html"
@@ -570,6 +593,7 @@ class ArticleAdmin(VersionAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/admin/article-editor.js", "js/admin/autocomplete-names.js"]
 
     # Permissions: the workflow's rules, enforced for every request.
 
@@ -672,28 +696,14 @@ class ArticleAdmin(VersionAdmin):
 
     @admin.display(description="Before publishing")
     def checklist(self, article):
-        if article.pk is None:
-            return "Save the draft to see what is still missing."
-        problems = article.publish_problems()
-        if not problems:
-            return format_html('<p class="checklist checklist--ok">{}</p>', "Ready to publish.")
-        return format_html(
-            '<ul class="checklist">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
-        )
+        # Live in the browser (article-editor.js); this is the server's answer at load.
+        return render_checklist(article)
 
     @admin.display(description="Preview")
     def lead_image_preview(self, article):
-        if article.lead_image is None:
-            return "—"
-        image = article.lead_image
-        flag = (
-            format_html(' <strong class="warning">{}</strong>', "Rights expired")
-            if image.is_expired
-            else ""
-        )
-        return format_html(
-            "{}<br>{} {}{}", thumbnail(image, size=240), image.credit_line or "No credit", "", flag
+        return render_to_string(
+            "admin/articles/article/lead_image_preview.html",
+            {"image": lead_image_summary(article.lead_image) if article.lead_image_id else None},
         )
 
     # Saving.
@@ -722,10 +732,22 @@ class ArticleAdmin(VersionAdmin):
             article = self.get_object(request, object_id)
             if article is not None:
                 self._warn_about_expired_images(request, article)
-        extra_context = {**(extra_context or {})}
+        extra_context = {**(extra_context or {}), **self._editor_urls(object_id)}
         if object_id:
             extra_context["preview_url"] = reverse("articles:article-preview", args=[object_id])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self._editor_urls(None)}
+        return super().add_view(request, form_url, extra_context)
+
+    def _editor_urls(self, object_id):
+        return {
+            "checklist_url": reverse("admin:articles_article_checklist"),
+            "autosave_url": reverse("admin:articles_article_autosave", args=[object_id])
+            if object_id
+            else reverse("admin:articles_article_autosave_new"),
+        }
 
     def _refuse_contributor(self, request, object_id):
         """Tell a contributor why an article is not theirs to change (never "deleted?").

@@ -12,8 +12,8 @@ from taggit.models import Tag
 from articles import images, licences, services
 from articles.models import Article, Image, Note, OldSlug
 from articles.slugs import make_slug
-from newsroom.forms import KeepsUnchangedTimes
 from newsroom.admin import ZonedSplitDateTime
+from newsroom.forms import KeepsUnchangedTimes
 
 
 class TagAutocompleteInput(TagWidget):
@@ -202,7 +202,11 @@ class LicenceInput(forms.URLInput):
 class ImageAdminForm(KeepsUnchangedTimes, forms.ModelForm):
     file = forms.FileField(
         widget=AdminFileWidget(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/avif,image/gif"}
+            # The "Change:" input of a stored image has no <label>: name it.
+            attrs={
+                "accept": "image/jpeg,image/png,image/webp,image/avif,image/gif",
+                "aria-label": "Image file",
+            }
         ),
         help_text="JPEG, PNG, WebP, AVIF or GIF. Credit, caption and copyright are read "
         "from the photo's IPTC or EXIF data when you leave them empty.",

@@ -26,9 +26,14 @@ class FrontPageStoryForm(forms.ModelForm):
         model = FrontPageStory
         fields = ["article", "position", "expires_at"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A row without an article is an empty slot (or a story taken off): not an error.
+        self.fields["article"].required = False
+
     def clean_article(self):
         article = self.cleaned_data["article"]
-        if not article.is_public_status:
+        if article is not None and not article.is_public_status:
             raise forms.ValidationError(
                 "Only a published or scheduled article can go on the front page.",
                 code="not_public",
@@ -56,7 +61,7 @@ class FrontPageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/admin/front-page.js"]
+        js = ["js/admin/front-page.js", "js/admin/autocomplete-names.js"]
 
     def has_module_permission(self, request):
         return services.can_publish(request.user)

@@ -417,41 +417,48 @@ class Article(models.Model):
         all refuse to publish while it is not empty. `has_authors` lets a form that
         has not saved its bylines yet answer for them.
         """
+        return [message for _, message in self.publish_checklist(has_authors=has_authors)]
+
+    def publish_checklist(self, *, has_authors=None):
+        """publish_problems() as (field, message) pairs: the field that fixes each one."""
         problems = []
         if not self.title.strip():
-            problems.append("Write a title.")
+            problems.append(("title", "Write a title."))
         if not self.section_id:
-            problems.append("Choose a section.")
+            problems.append(("section", "Choose a section."))
         if has_authors is None:
             has_authors = self.pk is not None and self.bylines.exists()
         if not has_authors:
-            problems.append("Add at least one author.")
+            problems.append(("bylines", "Add at least one author."))
         if not (self.dek.strip() or self.seo_description.strip()):
-            problems.append("Write a dek or an SEO description.")
+            problems.append(("dek", "Write a dek or an SEO description."))
         if self.lead_image_id is None:
-            problems.append("Choose a lead image.")
+            problems.append(("lead_image", "Choose a lead image."))
         else:
             image = self.lead_image
             if not image.alt_text.strip():
-                problems.append("Give the lead image alt text.")
+                problems.append(("lead_image", "Give the lead image alt text."))
             if not image.credit.strip():
-                problems.append("Give the lead image a credit.")
+                problems.append(("lead_image", "Give the lead image a credit."))
             if image.is_expired:
                 problems.append(
-                    f"The rights to the lead image ended on {image.usable_until:%d %B %Y}."
+                    (
+                        "lead_image",
+                        f"The rights to the lead image ended on {image.usable_until:%d %B %Y}.",
+                    )
                 )
         body_ids = body_image_ids(self.body)
         found = Image.objects.in_bulk(body_ids) if body_ids else {}
         if has_foreign_images(self.body):
-            problems.append("Every image in the body must come from the image library.")
+            problems.append(("body", "Every image in the body must come from the image library."))
         for image in found.values():
             label = f"The inline image “{image}”"
             if not image.alt_text.strip():
-                problems.append(f"{label} needs alt text.")
+                problems.append(("body", f"{label} needs alt text."))
             if not image.credit.strip():
-                problems.append(f"{label} needs a credit.")
+                problems.append(("body", f"{label} needs a credit."))
             if image.is_expired:
-                problems.append(f"{label} may no longer be used: its rights have ended.")
+                problems.append(("body", f"{label} may no longer be used: its rights have ended."))
         return problems
 
     @property

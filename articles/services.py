@@ -5,6 +5,8 @@ Every path that publishes (the admin form, the admin actions, a shell) goes thro
 invalidation is not done here: articles/signals.py owns it.
 """
 
+from dataclasses import dataclass
+
 import reversion
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -166,30 +168,67 @@ def lock_for_edit(*, pk, expected_version):
     current = Article.objects.select_for_update().filter(pk=pk).values_list("version", flat=True)
     current = current.first()
     if current is not None and current != expected_version:
-        raise EditConflict(conflict_message(pk), code="conflict")
+        raise EditConflict(conflict_message(pk, since_version=expected_version), code="conflict")
     return current
 
 
-def conflict_message(pk):
-    """Who changed the article, and when, from its last revision."""
+CONFLICT_FIELDS = [
+    ("title", "the title"), ("dek", "the dek"), ("body", "the body"), ("status", "the status"),
+    ("publish_at", "the publish time"), ("section", "the section"), ("kind", "the kind"),
+    ("lead_image", "the lead image"), ("lead_image_caption", "the lead image caption"),
+    ("seo_title", "the SEO title"), ("seo_description", "the SEO description"),
+    ("slug", "the slug"),
+]  # fmt: skip
+
+
+def conflict_message(pk, *, since_version=None):
+    """Who changed the article, when, and (when the history shows it) what."""
     from reversion.models import Version
 
-    version = (
-        Version.objects.get_for_object_reference(Article, pk)
-        .select_related("revision__user")
-        .first()
+    versions = list(
+        Version.objects.get_for_object_reference(Article, pk).select_related("revision__user")[:50]
     )
+    version = versions[0] if versions else None
     who = "Someone else"
-    when = ""
+    when = what = ""
     if version is not None:
         revision = version.revision
         if revision.user:
             who = revision.user.get_full_name() or revision.user.get_username()
         when = f" at {date_format(timezone.localtime(revision.date_created), 'DATETIME_FORMAT')}"
+        what = _changed_since(pk, versions, since_version)
     return (
-        f"{who} changed this article{when}, after you opened it. Your changes were not "
-        "saved: open the article again (in a new tab, to keep your text) and redo them."
+        f"{who} changed {what or 'this article'}{when}, after you opened it. Your changes were "
+        "not saved: open the article again (in a new tab, to keep your text) and redo them."
     )
+
+
+def _changed_since(pk, versions, since_version):
+    """ "the title and the body": what differs between the version the editor opened
+    (when a revision recorded it) and the article now; "" when that cannot be told."""
+    if since_version is None:
+        return ""
+    base = None
+    for version in versions:
+        try:
+            fields = version.field_dict
+        except Exception:  # a revision from an older schema
+            continue
+        if fields.get("version") == since_version:
+            base = fields
+            break
+    current = Article.objects.filter(pk=pk).first()
+    if base is None or current is None:
+        return ""
+    changed = [
+        label
+        for name, label in CONFLICT_FIELDS
+        if base.get(Article._meta.get_field(name).attname, base.get(name))
+        != getattr(current, Article._meta.get_field(name).attname)
+    ]
+    if not changed:
+        return ""
+    return changed[0] if len(changed) == 1 else f"{', '.join(changed[:-1])} and {changed[-1]}"
 
 
 def save_article(*, article, by, old_slug=None):
@@ -272,3 +311,88 @@ def put_on_front_page(*, article, by, as_lead=True):
     entry = (article, None)
     entries = [entry, *entries] if as_lead else [*entries, entry]
     arrange_front_page(entries=entries[: 1 + settings.FRONT_PAGE_FEATURED], by=by)
+
+
+# Autosave: what the editor types is kept every few seconds, and never reaches readers.
+
+AUTOSAVE_FIELDS = [
+    "title", "dek", "body", "kind", "section", "lead_image", "lead_image_caption",
+    "seo_title", "seo_description",
+]  # fmt: skip
+AUTOSAVE_COMMENT = "Autosaved (not published)."
+AUTOSAVE_REVISION_SECONDS = 5 * 60
+
+
+@dataclass
+class Autosave:
+    article: Article
+    #: False when the article is public: the text was kept as a revision only.
+    on_article: bool
+
+
+@transaction.atomic
+def autosave_draft(*, article, values, expected_version, by, now=None):
+    """Keep an editor's unsaved text without publishing anything or changing what readers see.
+
+    A new article is created as a draft. A draft or an article in review has its row
+    updated in place by a query (no save signals: nothing readers see changes, so no
+    cached page is purged). A published or scheduled article is never changed: the
+    text is kept only as a revision, which *History* can restore. Either way at most one
+    autosave revision per editor is kept per AUTOSAVE_REVISION_SECONDS, and the
+    optimistic lock holds: a conflicting autosave raises EditConflict naming who
+    changed what.
+    """
+    now = now or timezone.now()
+    values = {name: value for name, value in values.items() if name in AUTOSAVE_FIELDS}
+    if article.pk is None:
+        article = Article(**values, status=Article.Status.DRAFT, created_by=by)
+        save_article(article=article, by=by)
+        _keep_autosave_revision(article, by=by, now=now)
+        return Autosave(article=article, on_article=True)
+    if not can_edit(by, article):
+        raise PermissionDenied("You may not change this article.")
+    locked = Article.objects.select_for_update(of=("self",)).get(pk=article.pk)
+    if expected_version is None or locked.version != expected_version:
+        raise EditConflict(conflict_message(locked.pk, since_version=expected_version))
+    for name, value in values.items():
+        setattr(locked, name, value)
+    if locked.is_public_status:
+        _keep_autosave_revision(locked, by=by, now=now)
+        return Autosave(article=locked, on_article=False)
+    locked.body = Article._meta.get_field("body").pre_save(locked, False)  # sanitised
+    columns = {Article._meta.get_field(name).attname for name in values}
+    locked.version += 1
+    locked.modified_at = now
+    Article.objects.filter(pk=locked.pk).update(
+        **{column: getattr(locked, column) for column in columns},
+        version=locked.version,
+        modified_at=now,
+    )
+    _keep_autosave_revision(locked, by=by, now=now)
+    return Autosave(article=locked, on_article=True)
+
+
+def _keep_autosave_revision(article, *, by, now):
+    """One revision per editor and window: a newer autosave rewrites the window's one."""
+    from django.core import serializers
+    from reversion.models import Version
+
+    latest = (
+        Version.objects.get_for_object_reference(Article, article.pk)
+        .select_related("revision")
+        .first()
+    )
+    if (
+        latest is not None
+        and latest.revision.comment == AUTOSAVE_COMMENT
+        and latest.revision.user_id == by.pk
+        and (now - latest.revision.date_created).total_seconds() < AUTOSAVE_REVISION_SECONDS
+    ):
+        latest.serialized_data = serializers.serialize(latest.format, [article])
+        latest.object_repr = str(article)[:191]
+        latest.save(update_fields=["serialized_data", "object_repr"])
+        return
+    with reversion.create_revision():
+        reversion.add_to_revision(article)
+        reversion.set_user(by)
+        reversion.set_comment(AUTOSAVE_COMMENT)

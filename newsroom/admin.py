@@ -36,7 +36,13 @@ class ZonedSplitDateTime(widgets.AdminSplitDateTime):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         moment = value if isinstance(value, datetime) else None
-        context["time_label"] = f"Time ({zone_abbreviation(moment)}, {settings.TIME_ZONE}):"
+        abbreviation = zone_abbreviation(moment)
+        zone = (
+            abbreviation
+            if abbreviation == settings.TIME_ZONE
+            else f"{abbreviation}, {settings.TIME_ZONE}"
+        )
+        context["time_label"] = f"Time ({zone}):"
         return context
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0006_title_search_index'),
+        ('articles', '0008_search_head_excerpt_and_terms'),
     ]
 
     operations = [

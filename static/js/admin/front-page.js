@@ -86,7 +86,18 @@
         if (dragged) announce(dragged);
       });
     });
-    // Empty rows go last, so a story chosen in one joins the end of the list.
+    // Rows in the order of their positions (a form shown again after Preview or an
+    // error keeps the order the editor gave it), empty rows last; then number them.
+    var position = function (row) {
+      var chosen = row.querySelector("select[name$='-article']");
+      var input = row.querySelector("input[name$='-position']");
+      var value = input && input.value !== "" ? Number(input.value) : 1e6;
+      return chosen && chosen.value ? value : 2e6;
+    };
+    rows()
+      .map(function (row, index) { return { row: row, key: [position(row), index] }; })
+      .sort(function (a, b) { return a.key[0] - b.key[0] || a.key[1] - b.key[1]; })
+      .forEach(function (item) { body.appendChild(item.row); });
     renumber();
   }
 
