@@ -5,6 +5,7 @@ import html
 import re
 from functools import cached_property
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -324,6 +325,14 @@ class TagAdmin(TaggitTagAdmin):
     @admin.display(description="Articles", ordering="article_count")
     def article_count(self, tag):
         return tag.article_count
+
+
+class SingleLineField(forms.CharField):
+    """Text typed in a wrapping box but kept on one line: line breaks become spaces."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return re.sub(r"\s*[\r\n]+\s*", " ", value).strip() if value else value
 
 
 class LabelledBylineFormSet(BylineFormSet):
@@ -662,6 +671,13 @@ class ArticleAdmin(ArticleEditorMixin, VersionAdmin):
         if obj is None or not obj.was_published:
             inlines = [i for i in inlines if not isinstance(i, (NoteInline, OldSlugInline))]
         return inlines
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "title":
+            # A headline box that wraps and grows (CSS field-sizing); still one line of text.
+            kwargs["form_class"] = SingleLineField
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 1, "class": "vLargeTextField"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -2,6 +2,8 @@
 lead image's preview as soon as it is chosen, and autosave. JSON endpoints under the
 article admin, used by static/js/admin/article-editor.js; the form works without them."""
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import modelform_factory
 from django.http import Http404, JsonResponse
@@ -134,7 +136,11 @@ class ArticleEditorMixin:
                 raise Http404
             if not self.has_change_permission(request, article):
                 raise PermissionDenied
-        form_class = modelform_factory(Article, fields=services.AUTOSAVE_FIELDS)
+        form_class = modelform_factory(
+            Article,
+            fields=services.AUTOSAVE_FIELDS,
+            formfield_callback=partial(self.formfield_for_dbfield, request=request),
+        )
         form = form_class(
             request.POST, instance=Article.objects.get(pk=article.pk) if article.pk else None
         )

@@ -50,6 +50,7 @@ def main():
         run_manage("migrate", "--noinput", "-v", "0")
         run_manage("collectstatic", "--noinput", "-v", "0")
         run_manage("seed_demo")
+        run_manage("ensure_demo_editor")
         print(f"Demo site built in {time.monotonic() - started:.0f} s")
         pages, email_html = prepare_pages(site_url)
         roundup_path = Path(folder) / "roundup.html"
@@ -86,6 +87,8 @@ def site_environment(folder, site_url):
         "SECRET_KEY": secrets.token_urlsafe(40),
         "DJANGO_SETTINGS_MODULE": "newsroom.settings",
         "LOG_LEVEL": "WARNING",
+        # The demo runs in one named zone, as `make run` does.
+        "TIME_ZONE": os.environ.get("TIME_ZONE") or "Europe/London",
     }
     for name in ("REDIS_URL", "EMAIL_HOST"):  # a shared cache or a real mail server
         os.environ.pop(name, None)
@@ -100,11 +103,12 @@ class Shot:
     """One page to photograph: a name, its URL (or one URL per width) and what to do
     before the picture is taken."""
 
-    def __init__(self, name, url, *, action=None, widths=WIDTHS):
+    def __init__(self, name, url, *, action=None, widths=WIDTHS, cookies=None):
         self.name = name
         self.widths = widths
         self.urls = url if isinstance(url, dict) else dict.fromkeys(widths, url)
         self.action = action
+        self.cookies = cookies or []
 
 
 def prepare_pages(site_url):
@@ -147,7 +151,49 @@ def prepare_pages(site_url):
     if tag is not None:
         pages.append(Shot("tag", f"{site_url}/tag/{tag.slug}/"))
     pages += newsletter_pages(site_url)
+    pages += editor_pages(site_url, article)
     return pages, roundup_email(site_url, published)
+
+
+def editor_pages(site_url, article):
+    """The desk, the article editor and the front-page screen, signed in as the demo editor
+    (a session made here, so the pictures do not depend on the sign-in form)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    editor = get_user_model().objects.get(username="editor")
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(editor.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = editor.get_session_auth_hash()
+    session.create()
+    cookies = [
+        {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": site_url}
+    ]
+
+    def settle(page):
+        page.locator(".ProseMirror[contenteditable=true]").first.wait_for()
+        page.wait_for_timeout(1500)  # the live checklist's first answer
+
+    admin = f"{site_url}/{settings.ADMIN_PATH}"
+    return [
+        Shot("admin-desk", admin, cookies=cookies),
+        Shot(
+            "admin-editor",
+            f"{admin}articles/article/{article.pk}/change/",
+            action=settle,
+            cookies=cookies,
+        ),
+        Shot("admin-editor-new", f"{admin}articles/article/add/", action=settle, cookies=cookies),
+        Shot("admin-front-page", f"{admin}articles/frontpagestory/", cookies=cookies),
+    ]
 
 
 def search_word(article):
@@ -256,6 +302,8 @@ def photograph(pages, out):
                     locale="en-GB",
                     timezone_id="UTC",
                 )
+                if shot.cookies:
+                    context.add_cookies(shot.cookies)
                 page = context.new_page()
                 response = page.goto(shot.urls[width], wait_until="load")
                 if response is not None and response.status >= 500:

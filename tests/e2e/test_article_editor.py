@@ -190,10 +190,10 @@ def test_an_autosave_after_someone_elses_save_names_them(new_page, editor, newsr
     draft = newsroom.draft
     with reversion.create_revision():  # as every save in the admin keeps one
         draft.save()
+    other = EditorFactory(first_name="Rosa", last_name="Quint")
     page = new_page()
     editor.log_in(page)
     page.goto(reverse("admin:articles_article_change", args=[draft.pk]))
-    other = EditorFactory(first_name="Rosa", last_name="Quint")
     with reversion.create_revision():
         fresh = Article.objects.get(pk=draft.pk)
         fresh.title = "Rosa's better headline"

@@ -20,6 +20,16 @@
     const status = document.querySelector("[data-autosave-status]");
     const version = form.querySelector("input[name=expected_version]");
     let autosaveUrl = root.dataset.autosaveUrl;
+    // Changed means: different from what was last saved (or loaded). Comparing the form's
+    // values, not counting events, since the editors fire events of their own at start.
+    const snapshot = () => {
+      const values = new FormData(form);
+      values.delete("expected_version");
+      values.delete("csrfmiddlewaretoken");
+      return new URLSearchParams(values).toString();
+    };
+    let saved = null;
+    window.addEventListener("load", () => setTimeout(() => { saved = snapshot(); }, 300));
     let dirty = false;
     let submitting = false;
     let savedAt = null;
@@ -123,8 +133,21 @@
       else if (savedAt) status.textContent = `Saved ${ago()}${dirty ? " · changes since" : ""}`;
     };
 
+    const isNew = () => /\/add\/autosave\/$/.test(autosaveUrl);
     const autosave = async ({ leaving = false } = {}) => {
-      if (!dirty || saving || submitting || !autosaveUrl) return;
+      if (!dirty || saving || submitting || !autosaveUrl || saved === null) return;
+      const sending = snapshot();
+      if (sending === saved) {
+        dirty = false;
+        return;
+      }
+      const title = form.querySelector("#id_title");
+      const section = form.querySelector("#id_section");
+      if (isNew() && (!title || !title.value.trim() || !section || !section.value)) {
+        problem = "";
+        if (status) status.textContent = "Autosave starts once the article has a title and a section.";
+        return;
+      }
       saving = true;
       dirty = false;
       render();
@@ -136,6 +159,7 @@
           if (!answer.conflict) dirty = true;  // try again after the next change
         } else {
           problem = "";
+          saved = sending;
           savedAt = Date.now();
           if (version) version.value = answer.version;
           if (autosaveUrl !== answer.autosave_url) {
@@ -173,6 +197,18 @@
       if (document.visibilityState === "hidden") autosave({ leaving: true });
     });
     window.addEventListener("pagehide", () => autosave({ leaving: true }));
+
+    // The headline wraps in its box but stays one line: Enter goes on to the dek.
+    const headline = form.querySelector("textarea#id_title");
+    if (headline) {
+      headline.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          const dek = form.querySelector("#id_dek");
+          if (dek) dek.focus();
+        }
+      });
+    }
 
     // --- Ctrl/Cmd-S: save and stay -----------------------------------------------------
     document.addEventListener("keydown", (event) => {
