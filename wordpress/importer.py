@@ -102,7 +102,10 @@ class SiteContext:
     images_by_path: dict = field(default_factory=dict)  # uploads path -> Placed
     attachment_parents: dict = field(default_factory=dict)
     attachment_paths: set = field(default_factory=set)
-    known_posts: set = field(default_factory=set)  # post IDs an earlier run imported
+    # What earlier runs did, read once: post ID -> (fingerprint, has problems, has
+    # article); attachment ID -> (has image, has problems).
+    known_posts: dict = field(default_factory=dict)
+    known_attachments: dict = field(default_factory=dict)
     missing_paths: set = field(default_factory=set)
 
 
@@ -171,7 +174,8 @@ class WordPressImporter:
                         continue
                     self._learn(item, site)
                     if item.post_type == "attachment":
-                        self._in_transaction(self.import_attachment, item, site)
+                        if not self._attachment_is_done(item, site):
+                            self._in_transaction(self.import_attachment, item, site)
                     elif item.post_type == "post":
                         posts += 1
         handle, pieces, header = self._open(path)
@@ -183,7 +187,8 @@ class WordPressImporter:
                 if item.post_type != "post":
                     self._count_other(item)
                     continue
-                self._in_transaction(self.import_post, item, site)
+                if not self._post_is_unchanged(item, site):
+                    self._in_transaction(self.import_post, item, site)
                 bar.update(1)
 
     def _parse(self, raw, header, file, *, report=True):
@@ -272,11 +277,14 @@ class WordPressImporter:
                     site.guest_authors[login]["email"] = next(
                         (word for word in words if "@" in word), ""
                     )
-        site.known_posts = set(
-            ImportedItem.objects.filter(site=site.key, kind=ImportedItem.Kind.POST).values_list(
-                "wp_id", flat=True
-            )
-        )
+        for wp_id, fingerprint, has_problems, article_id in ImportedItem.objects.filter(
+            site=site.key, kind=ImportedItem.Kind.POST
+        ).values_list("wp_id", "fingerprint", "has_problems", "article_id"):
+            site.known_posts[wp_id] = (fingerprint, has_problems, article_id is not None)
+        for wp_id, image_id, has_problems in ImportedItem.objects.filter(
+            site=site.key, kind=ImportedItem.Kind.ATTACHMENT
+        ).values_list("wp_id", "image_id", "has_problems"):
+            site.known_attachments[wp_id] = (image_id is not None, has_problems)
         # Images imported by an earlier run are found again by ID and by path.
         for row in ImportedItem.objects.filter(
             site=site.key, kind__in=[ImportedItem.Kind.ATTACHMENT, ImportedItem.Kind.FILE],
@@ -328,6 +336,31 @@ class WordPressImporter:
                 self._undo.append(lambda key=key: site.images_by_path.pop(key, None))
 
     # Attachments ----------------------------------------------------------------------
+    def _attachment_is_done(self, item, site):
+        """Imported before (and not to be retried): no transaction, no query."""
+        known = site.known_attachments.get(item.wp_id)
+        if known is None:
+            return False
+        has_image, has_problems = known
+        if has_image or not has_problems or not self.update:
+            self.counts["attachments unchanged"] += 1
+            return True
+        return False
+
+    def _post_is_unchanged(self, item, site):
+        """Imported before from the same XML: no transaction, no query."""
+        known = site.known_posts.get(item.wp_id)
+        status = item.get("wp:status", "").strip()
+        if known is None or status in SKIPPED_STATUSES:
+            return False
+        fingerprint, has_problems, has_article = known
+        if not has_article or fingerprint != _fingerprint(item):
+            return False
+        if has_problems and self.update:
+            return False
+        self.counts["posts unchanged"] += 1
+        return True
+
     def import_attachment(self, item, site):
         existing = ImportedItem.objects.filter(
             site=site.key, kind=ImportedItem.Kind.ATTACHMENT, wp_id=item.wp_id
@@ -474,7 +507,7 @@ class WordPressImporter:
         if status in SKIPPED_STATUSES:
             self.counts[f"posts skipped: {status}"] += 1
             return
-        fingerprint = hashlib.sha256((CONVERSION_VERSION + item.raw).encode()).hexdigest()
+        fingerprint = _fingerprint(item)
         record = None
         if item.wp_id in site.known_posts:
             record = (
@@ -900,6 +933,10 @@ def _with_path(url, relative_path):
     if at == -1:
         return url
     return parts._replace(path=parts.path[: at + len(marker)] + relative_path).geturl()
+
+
+def _fingerprint(item):
+    return hashlib.sha256((CONVERSION_VERSION + item.raw).encode()).hexdigest()
 
 
 def _attached_file(value):

@@ -228,7 +228,7 @@ def generate(out, *, posts, attachments, seed=1):
                     pieces.append(
                         f'[gallery ids="{rng.choice(attachment_ids)},{rng.choice(attachment_ids)}"]'
                     )
-                if n % 40 == 0:
+                if n % 40 == 1:  # odd: a classic post
                     pieces.append('[contact-form-7 id="5" title="Contact"]')
                 content = "\n\n".join(pieces)
             status = "publish"

@@ -140,3 +140,26 @@ def test_a_failing_lookup_leaves_the_sites_own_answer(client, imported, monkeypa
     monkeypatch.setattr(redirects, "target_for_id", down)
     assert client.get("/no-such-slug/").status_code == 404
     assert client.get("/?p=100").status_code == 200  # the home page answers instead
+
+
+def test_a_date_permalink_in_the_old_sites_zone_leads_to_the_article(
+    client, run_import, export_file
+):
+    post = item(
+        wp_id=1, slug="late-night", date="2021-06-02 01:30:00", date_gmt="2021-06-01 23:30:00"
+    )
+    run_import(export_file(wxr(post)))
+    article = ImportedItem.objects.get(wp_id="1").article
+    assert article.get_absolute_url() == "/2021/06/01/late-night/"
+    assert_moved(client, "/2021/06/02/late-night/", "/2021/06/01/late-night/")
+
+
+def test_the_sites_own_pages_pay_no_legacy_lookup_on_404(
+    client, imported, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/section/no-such-section/").status_code == 404
+    assert not [q for q in queries.captured_queries if "wordpress_" in q["sql"]]
