@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from accounts.policy import has_second_factor, needs_verification
 
+NO_FACTOR_NEEDED_KEY = "_second_factor_not_needed"
+
 
 class AdminSecondFactorMiddleware:
     """Keep a signed-in staff member who owes a second factor out of the admin.
@@ -39,7 +41,13 @@ class AdminSecondFactorMiddleware:
         )
         if request.path in open_paths:
             return None
+        # Asked once per session: the answer only changes when a factor is added, and
+        # adding one (the app's page, a passkey) verifies this session anyway. Keeps
+        # the admin's query budgets.
+        if request.session.get(NO_FACTOR_NEEDED_KEY) == user.pk:
+            return None
         if not needs_verification(user):
+            request.session[NO_FACTOR_NEEDED_KEY] = user.pk
             return None
         if has_second_factor(user):
             target = reverse("accounts:verify")

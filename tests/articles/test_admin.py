@@ -109,7 +109,9 @@ def test_changelist_filters_by_publish_date_without_a_date_hierarchy(editor_clie
 @pytest.mark.parametrize("term", ["the", "'; DROP TABLE x; --", "!!! && || :*", "a\x00b"])
 def test_changelist_search_with_odd_terms_answers_normally(editor_client, term):
     ArticleFactory(title="Still here")
-    assert editor_client.get(CHANGELIST, {"q": term}).status_code == 200
+    # A NUL byte is refused before the admin (newsroom/request_guards.py).
+    expected = 400 if "\x00" in term else 200
+    assert editor_client.get(CHANGELIST, {"q": term}).status_code == expected
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")

@@ -4,7 +4,7 @@ import pytest
 
 from articles import cache, page_parts
 from articles.models import Note
-from tests.factories import ArticleFactory, AuthorFactory, NoteFactory, StaffFactory
+from tests.factories import ArticleFactory, AuthorFactory, EditorFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_an_article_unpublished_after_its_address_was_checked_is_not_found(reade
 
 
 def test_previews_are_never_kept(client):
-    client.force_login(StaffFactory())
+    client.force_login(EditorFactory())
     article = ArticleFactory(title="First draft title")
     client.get(f"/preview/{article.pk}/")
     article.title = "Second draft title"

@@ -8,11 +8,11 @@ from articles.models import Article, OldSlug
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
+    EditorFactory,
     ImageFactory,
     NoteFactory,
     RenditionFactory,
     SectionFactory,
-    StaffFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -356,7 +356,7 @@ def test_preview_is_404_for_the_public(client):
 
 
 def test_staff_can_preview_a_draft(client):
-    client.force_login(StaffFactory())
+    client.force_login(EditorFactory())
     article = ArticleFactory(title="Unpublished scoop")
     response = client.get(f"/preview/{article.pk}/")
     assert response.status_code == 200
