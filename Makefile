@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e lint format check screenshots bench bench-send clean
+.PHONY: run test e2e lint format check screenshots bench bench-send bench-send-faults clean
 
 $(PY):
 	@python=$$(bin/find-python) || exit 1; \
@@ -68,6 +68,10 @@ bench: $(VENV)/.run-installed
 # default newsroom_send_bench): it empties that database's newsletter tables first.
 bench-send: $(VENV)/.run-installed
 	$(PY) bench/send/run.py $(SEND_BENCH_ARGS)
+
+# The fault suite (tests/newsletter/test_faults.py) at 100,000 subscribers.
+bench-send-faults: $(VENV)/.dev-installed
+	$(PY) bench/send/faults.py $(SEND_FAULTS_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -246,6 +246,11 @@ class IssueAdmin(admin.ModelAdmin):
             ),
             path("<int:pk>/send/", wrap(self.send_view), name="newsletter_issue_send"),
             path("<int:pk>/progress/", wrap(self.progress_view), name="newsletter_issue_progress"),
+            path(
+                "<int:pk>/<str:action>-sending/",
+                wrap(self.control_view),
+                name="newsletter_issue_control",
+            ),
             *super().get_urls(),
         ]
 
@@ -302,20 +307,46 @@ class IssueAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "newsletter/admin/issue_send.html", context)
 
+    def control_view(self, request, pk, action):
+        """Pause, resume or cancel a send (POST only, with the send permission)."""
+        issue = self._issue(request, pk, permission="send")
+        controls = {
+            "pause": (services.pause_sending, "Paused “{}”: workers stop within seconds."),
+            "resume": (services.resume_sending, "Resumed “{}”."),
+            "cancel": (services.cancel_sending, "Cancelled “{}”: nothing more goes out."),
+        }
+        if action not in controls:
+            raise PermissionDenied
+        if request.method == "POST":
+            control, done = controls[action]
+            if control(issue=issue):
+                messages.success(request, done.format(issue))
+            else:
+                messages.info(request, f"“{issue}” is {issue.get_status_display().lower()}.")
+        return redirect("admin:newsletter_issue_progress", issue.pk)
+
     def progress_view(self, request, pk):
+        from newsletter.sending.ledger import explain
+
         issue = self._issue(request, pk)
         failures = (
             issue.deliveries.filter(status=Delivery.Status.FAILED)
             .select_related("subscriber")
             .order_by("pk")[:50]
         )
+        progress = issue.progress()
+        if not progress["total"] and issue.status == Issue.Status.SENDING:
+            # Just after Send the rows are not created yet: show who will get it, not 0/0.
+            progress["total"] = progress["remaining"] = Subscriber.objects.active().count()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Progress of {issue}",
             "issue": issue,
-            "progress": issue.progress(),
+            "progress": progress,
             "failures": failures,
+            "explanations": explain(issue),
+            "can_control": request.user.has_perm("newsletter.send_issue"),
         }
         return TemplateResponse(request, "newsletter/admin/issue_progress.html", context)
 

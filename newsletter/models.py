@@ -232,12 +232,21 @@ class Issue(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
         SENT = "sent", "Sent"
 
     subject = models.CharField(max_length=200)
     intro = models.TextField(blank=True, help_text="The editor's note at the top of the email.")
     articles = models.ManyToManyField(Article, through="IssueArticle", related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    mail_server_down_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set while sending workers cannot reach the mail server; cleared when they can.",
+    )
+    mail_server_error = models.TextField(blank=True, editable=False)
     week_of = models.DateField(
         null=True,
         blank=True,
@@ -279,13 +288,15 @@ class Issue(models.Model):
         sent = counts.get(Delivery.Status.SENT, 0)
         failed = counts.get(Delivery.Status.FAILED, 0)
         skipped = counts.get(Delivery.Status.SKIPPED, 0)
+        cancelled = counts.get(Delivery.Status.CANCELLED, 0)
         remaining = counts.get(Delivery.Status.QUEUED, 0)
-        total = sent + failed + skipped + remaining
+        total = sent + failed + skipped + cancelled + remaining
         return {
             "total": total,
             "sent": sent,
             "failed": failed,
             "skipped": skipped,
+            "cancelled": cancelled,
             "remaining": remaining,
             "done": total - remaining,
             "percent": 100 * (total - remaining) // total if total else 0,
@@ -322,13 +333,17 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 class Delivery(models.Model):
-    """One issue to one subscriber: the row that makes sending exactly-once."""
+    """One issue to one subscriber: the row that makes sending exactly-once.
+
+    The states and their order are the protocol of newsletter/sending/__init__.py.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped: no longer subscribed"
+        CANCELLED = "cancelled", "Cancelled with the send"
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
@@ -337,7 +352,12 @@ class Delivery(models.Model):
     claimed_until = models.DateTimeField(
         null=True, blank=True, help_text="A worker's lease on this row; others wait until it ends."
     )
-    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The lease's token: new at every claim, so a worker that lost its lease "
+        "can no longer write to the row (a fencing token).",
+    )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -357,10 +377,6 @@ class Delivery(models.Model):
 
     def get_absolute_url(self):
         return self.issue.get_absolute_url()
-
-    @property
-    def is_done(self):
-        return self.status != self.Status.QUEUED
 
 
 class BounceEvent(models.Model):

@@ -199,6 +199,47 @@ def start_sending(*, issue, enqueue=True):
     return bool(started)
 
 
+def pause_sending(*, issue):
+    """Stop a send: workers give their rows back at their next lease renewal (seconds)."""
+    return bool(
+        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
+            status=Issue.Status.PAUSED
+        )
+    )
+
+
+def resume_sending(*, issue):
+    """Carry on a paused send where it stopped; nobody already sent gets it again."""
+    from newsletter.tasks import deliver_issue, prepare_issue
+
+    with transaction.atomic():
+        resumed = Issue.objects.filter(pk=issue.pk, status=Issue.Status.PAUSED).update(
+            status=Issue.Status.SENDING
+        )
+        if resumed:
+            if issue.deliveries.exists():
+                workers = max(1, settings.NEWSLETTER_WORKERS)
+                transaction.on_commit(
+                    lambda: [deliver_issue.enqueue(issue.pk) for _ in range(workers)]
+                )
+            else:
+                transaction.on_commit(lambda: prepare_issue.enqueue(issue.pk))
+    return bool(resumed)
+
+
+def cancel_sending(*, issue):
+    """End a send for good: what is not sent yet is never sent. Sent copies stay sent."""
+    from newsletter.sending.ledger import cancel_queued
+
+    with transaction.atomic():
+        cancelled = Issue.objects.filter(
+            pk=issue.pk, status__in=[Issue.Status.SENDING, Issue.Status.PAUSED]
+        ).update(status=Issue.Status.CANCELLED)
+        if cancelled:
+            cancel_queued(issue)
+    return bool(cancelled)
+
+
 def send_test(*, issue, to):
     """The issue exactly as subscribers get it, to one editor, marked as a test."""
     from django.core.mail import mailers

@@ -4,10 +4,12 @@ django.tasks has no periodic scheduler, so the weekly draft and the daily purge 
 self-rescheduling: each run enqueues the next one with `run_after`, and
 `manage.py schedule_newsletter_tasks` (run by `make run` and on deploy) starts the chain
 when none is waiting. Both tasks are idempotent, so an accidental second chain is harmless.
+Sends need no command: every `db_worker` runs `heal_sends` every few seconds.
 """
 
 import datetime
 import logging
+import smtplib
 import time
 
 from django.conf import settings
@@ -26,7 +28,11 @@ PURGE_AT = datetime.time(3, 30)
 
 
 @task(queue_name="email")
-def send_confirmation_email(subscriber_id):
+def send_confirmation_email(subscriber_id, attempt=1):
+    """The double opt-in email. A mail server that fails is tried again with back-off
+    (1, 2, 4 … minutes, at most an hour apart) until NEWSLETTER_CONFIRMATION_RETRY_HOURS
+    after the signup; each failed try stays in the admin's task results with its error.
+    """
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     # Active and suppressed addresses get nothing: sign-up did the same work for them
     # only so that its timing tells nobody which addresses subscribe.
@@ -36,8 +42,27 @@ def send_confirmation_email(subscriber_id):
         or subscriber.status == Subscriber.Status.ACTIVE
     ):
         return False
-    mailers.default.send_messages([confirmation_email(subscriber)])
+    try:
+        mailers.default.send_messages([confirmation_email(subscriber)])
+    except (OSError, smtplib.SMTPException):
+        retry_at = confirmation_retry_at(attempt, signed_up_at=subscriber.signed_up_at)
+        if retry_at is None:
+            logger.error(
+                "Newsletter: gave up the confirmation email to subscriber %s", subscriber_id
+            )
+        elif send_confirmation_email.get_backend().supports_defer:
+            send_confirmation_email.using(run_after=retry_at).enqueue(subscriber_id, attempt + 1)
+        raise  # this try is recorded as failed, with the server's error
     return True
+
+
+def confirmation_retry_at(attempt, *, signed_up_at, now=None):
+    """When to try a failed confirmation email again; None once it is time to give up."""
+    now = now or timezone.now()
+    first = settings.NEWSLETTER_CONFIRMATION_RETRY_SECONDS
+    delay = datetime.timedelta(seconds=min(first * 2 ** (attempt - 1), 3600))
+    give_up = signed_up_at + datetime.timedelta(hours=settings.NEWSLETTER_CONFIRMATION_RETRY_HOURS)
+    return now + delay if now + delay <= give_up else None
 
 
 @task(queue_name="email")
@@ -54,30 +79,47 @@ def prepare_issue(issue_id):
 
 @task(queue_name="email")
 def deliver_issue(issue_id):
-    """One worker's share of an issue. Comes back later for retries and dead workers' rows."""
-    return run_deliveries(issue_id)
+    """One worker's share of an issue, for at most NEWSLETTER_TASK_SECONDS at a time.
 
-
-def run_deliveries(issue_id, *, on_progress=None, wait=None):
-    """Send until the issue is done or only back-offs and live leases remain.
-
-    With a backend that can defer, the remainder becomes a task for later; otherwise (the
-    command line, the in-process test backend) this waits here and carries on.
+    Comes back as a new task for what is left (back-offs, the rest of a long send), so
+    a worker is never tied to one task for hours and a lost task is replaced quickly.
+    With a backend that cannot defer (the in-process one of tests), waits here instead.
     """
-    totals = {"sent": 0, "failed": 0}
-    while True:
-        result = sending.deliver_pass(issue_id, on_progress=on_progress)
-        totals["sent"] += result.sent
-        totals["failed"] += result.failed
-        if result.done or result.retry_at is None:
-            return totals
-        if wait is None and deliver_issue.get_backend().supports_defer:
-            deliver_issue.using(run_after=result.retry_at).enqueue(issue_id)
-            return totals
-        # Look again at least every two seconds: rows leased by another live worker are
-        # usually finished by it long before its lease would run out.
-        pause = (result.retry_at - timezone.now()).total_seconds()
-        (wait or time.sleep)(min(max(pause, 0.05), 2))
+    can_defer = deliver_issue.get_backend().supports_defer
+    result = sending.deliver(
+        issue_id,
+        for_seconds=settings.NEWSLETTER_TASK_SECONDS if can_defer else None,
+        wait=None if can_defer else time.sleep,
+    )
+    if can_defer and not result.done and result.retry_at is not None:
+        deliver_issue.using(run_after=result.retry_at).enqueue(issue_id)
+    return {"sent": result.sent, "failed": result.failed}
+
+
+def heal_sends():
+    """Every worker runs this every few seconds (newsroom's db_worker): sends heal alone.
+
+    For each issue being sent: deliveries never created get their prepare task again;
+    due rows with no deliver task waiting (its worker died, its task was lost) get one;
+    an issue with nothing left is finished; a cancelled issue's free rows are closed. Cheap: a few indexed queries
+    per issue being sent, and nothing when none is.
+    """
+    now = timezone.now()
+    sending.journal.prune()
+    for issue in Issue.objects.filter(status__in=[Issue.Status.SENDING, Issue.Status.CANCELLED]):
+        if issue.status == Issue.Status.CANCELLED:
+            sending.ledger.cancel_queued(issue)
+            continue
+        if is_waiting(prepare_issue, args=[issue.pk]):
+            continue
+        if not issue.deliveries.exists():
+            prepare_issue.enqueue(issue.pk)
+            continue
+        if sending.ledger.finish_if_done(issue, now=now):
+            continue
+        due = issue.deliveries.due(now=now).exists()
+        if due and not is_waiting(deliver_issue, args=[issue.pk], include_running=False):
+            deliver_issue.enqueue(issue.pk)
 
 
 # ---------------------------------------------------------------------------
@@ -155,8 +197,11 @@ if settings.BOUNCE_MAILBOX_URL:
     PERIODIC[poll_bounce_mailbox] = next_mailbox_poll_at
 
 
-def is_waiting(periodic_task, *, include_running=True):
-    """Whether a run of `periodic_task` is already queued (only the database backend can tell)."""
+def is_waiting(periodic_task, *, include_running=True, args=None):
+    """Whether a run of `periodic_task` (with `args`, if given) is already queued or running.
+
+    Only the database backend can tell; elsewhere this says no.
+    """
     backend = periodic_task.get_backend()
     if backend.__class__.__module__.split(".")[0] != "django_tasks_db":
         return False
@@ -164,9 +209,13 @@ def is_waiting(periodic_task, *, include_running=True):
     from django_tasks_db.models import DBTaskResult
 
     statuses = [TaskResultStatus.READY] + ([TaskResultStatus.RUNNING] if include_running else [])
-    return DBTaskResult.objects.filter(
-        task_path=periodic_task.module_path, status__in=statuses
-    ).exists()
+    waiting = DBTaskResult.objects.filter(task_path=periodic_task.module_path, status__in=statuses)
+    if args is None:
+        return waiting.exists()
+    return any(
+        (row or {}).get("args") == list(args)
+        for row in waiting.values_list("args_kwargs", flat=True)[:1000]
+    )
 
 
 def schedule(periodic_task, run_after, *, include_running=True):

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    # Before django_tasks_db: newsroom's db_worker (outage-proof, self-healing) wins.
+    "newsroom",
     "django_tasks_db",
     "django_prose_editor",
     "taggit",
@@ -63,7 +65,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
-    "newsroom",
     "accounts",
     "articles",
     "newsletter",
@@ -287,9 +288,28 @@ NEWSLETTER_DRAFT_AT = ENV.get("NEWSLETTER_DRAFT_AT", "friday 08:00")
 NEWSLETTER_MAX_PER_SECOND = env.read_int(ENV, "NEWSLETTER_MAX_PER_SECOND", 100)
 NEWSLETTER_WORKERS = env.read_int(ENV, "NEWSLETTER_WORKERS", 2)
 NEWSLETTER_BATCH_SIZE = 100
-NEWSLETTER_CLAIM_SECONDS = 600
+# Sending's lease on a batch, renewed every third of it (newsletter/sending/__init__.py):
+# a dead worker's rows go to another worker within this long.
+NEWSLETTER_CLAIM_SECONDS = env.read_int(ENV, "NEWSLETTER_CLAIM_SECONDS", 30)
+# Each sending worker's journal of hand-overs (newsletter/sending/journal.py): workers on
+# one machine must share it; on several machines, a shared folder.
+NEWSLETTER_JOURNAL_DIR = ENV.get(
+    "NEWSLETTER_JOURNAL_DIR", str(BASE_DIR / "var" / "newsletter-journal")
+)
+NEWSLETTER_TASK_SECONDS = env.read_int(ENV, "NEWSLETTER_TASK_SECONDS", 120)
 NEWSLETTER_MAX_ATTEMPTS = 5
-NEWSLETTER_RETRY_SECONDS = 60
+NEWSLETTER_RETRY_SECONDS = env.read_int(ENV, "NEWSLETTER_RETRY_SECONDS", 60)
+# A confirmation email the mail server refused is tried again after this long, doubling
+# to an hour between tries, until NEWSLETTER_CONFIRMATION_RETRY_HOURS after the signup.
+NEWSLETTER_CONFIRMATION_RETRY_SECONDS = env.read_int(
+    ENV, "NEWSLETTER_CONFIRMATION_RETRY_SECONDS", 60
+)
+NEWSLETTER_CONFIRMATION_RETRY_HOURS = env.read_int(ENV, "NEWSLETTER_CONFIRMATION_RETRY_HOURS", 24)
+# What every db_worker runs every TASK_WORKER_HOUSEKEEPING_SECONDS (newsroom's db_worker);
+# a task row RUNNING for longer than TASK_ORPHAN_SECONDS lost its worker and is run again.
+TASK_WORKER_HOUSEKEEPING = ["newsletter.tasks.heal_sends"]
+TASK_WORKER_HOUSEKEEPING_SECONDS = env.read_int(ENV, "TASK_WORKER_HOUSEKEEPING_SECONDS", 10)
+TASK_ORPHAN_SECONDS = env.read_int(ENV, "TASK_ORPHAN_SECONDS", 600)
 NEWSLETTER_UNSUBSCRIBE_MAILTO = ENV.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", f"unsubscribe@{SITE_HOST}")
 # Bounces and complaints (README, "Bounces and complaints"). RETURN_PATH is the envelope
 # sender that collects bounces; each copy gets its own signed variant (VERP).

@@ -21,18 +21,18 @@ django.setup()
 
 from process_stats import cpu_seconds, peak_mib  # noqa: E402  (bench/send, the script's folder)
 
-from newsletter.tasks import run_deliveries  # noqa: E402
+from newsletter.sending import deliver  # noqa: E402
 
 
 def main():
     issue_id = int(sys.argv[1])
     started = time.perf_counter()
-    totals = run_deliveries(issue_id, wait=time.sleep)
+    result = deliver(issue_id, wait=time.sleep)
     elapsed = time.perf_counter() - started
     print(
         json.dumps(
             {
-                "sent": totals["sent"],
+                "sent": result.sent,
                 "seconds": round(elapsed, 2),
                 "peak_mib": peak_mib(),
                 "cpu_seconds": cpu_seconds(),

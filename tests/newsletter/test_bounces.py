@@ -13,7 +13,7 @@ from newsletter import sending, services
 from newsletter.bounces import reports, returnpath
 from newsletter.bounces.services import handle_message
 from newsletter.models import BounceEvent, Delivery, Subscriber
-from newsletter.tasks import run_deliveries
+from newsletter.sending import deliver
 from newsletter.tokens import make_unsubscribe_token
 from tests.factories import IssueFactory, SubscriberFactory
 from tests.newsletter import bounce_samples as samples
@@ -38,7 +38,7 @@ def send_issue(smtp_sink):
     services.start_sending(issue=issue, enqueue=False)
     sending.create_deliveries(issue)
     already = len(smtp_sink.envelopes)
-    run_deliveries(issue.pk, wait=lambda seconds: None)
+    deliver(issue.pk, wait=lambda seconds: None)
     copies = {}
     for mail_from, [rcpt], content in smtp_sink.envelopes[already:]:
         headers = content.decode("utf-8").split("\r\n\r\n", 1)[0].replace("\r\n", "\n")

@@ -9,7 +9,8 @@ from aiosmtpd.controller import Controller
 
 from newsletter import sending, services
 from newsletter.models import Delivery, Subscriber
-from newsletter.tasks import run_deliveries, send_confirmation_email
+from newsletter.sending import deliver
+from newsletter.tasks import send_confirmation_email
 from tests.factories import IssueFactory, SubscriberFactory
 from tests.smtp import Sink, free_port
 
@@ -44,7 +45,7 @@ def _send_roundup():
     issue = IssueFactory()
     services.start_sending(issue=issue, enqueue=False)
     sending.create_deliveries(issue)
-    run_deliveries(issue.pk, wait=lambda seconds: None)
+    deliver(issue.pk, wait=lambda seconds: None)
     return issue
 
 

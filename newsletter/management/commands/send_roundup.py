@@ -5,7 +5,6 @@ from tqdm import tqdm
 
 from newsletter import sending, services
 from newsletter.models import Issue
-from newsletter.tasks import run_deliveries
 
 
 class Command(BaseCommand):
@@ -42,13 +41,14 @@ class Command(BaseCommand):
             disable=no_progress,
             file=self.stderr._out,
         ) as bar:
-            totals = run_deliveries(
+            result = sending.deliver(
                 issue.pk, on_progress=lambda outcome: bar.update(), wait=time.sleep
             )
         issue.refresh_from_db()
         progress = issue.progress()
         self.stdout.write(
             f"{issue.get_status_display()}: {progress['sent']} sent, {progress['failed']} failed, "
-            f"{progress['skipped']} skipped, {progress['remaining']} remaining "
-            f"({totals['sent']} sent by this run)."
+            f"{progress['skipped']} skipped, {progress['cancelled']} cancelled, "
+            f"{progress['remaining']} remaining "
+            f"({result.sent} sent by this run)."
         )
