@@ -207,13 +207,11 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
-    def featured(self):
-        """Stories the editors have featured, for the round-up's draft to put first.
-
-        There is no featured flag yet: the curated front page (issue 17) adds one and
-        should answer here. Until then, nothing is featured.
-        """
-        return self.none()
+    def featured(self, *, now=None):
+        """Stories editors placed on the front page whose time there has not run out."""
+        return self.filter(front_page_story__isnull=False).exclude(
+            front_page_story__expires_at__lte=now or timezone.now()
+        )
 
     def for_listing(self):
         """What a teaser card shows, fetched in a fixed number of queries."""

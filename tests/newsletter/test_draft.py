@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from articles.models import Article, ArticleQuerySet
+from articles.models import Article, ArticleQuerySet, FrontPageStory
 from newsletter.models import Issue
 from tests.factories import ArticleFactory, SectionFactory
 
@@ -65,6 +65,12 @@ def test_featured_stories_come_first(monkeypatch):
     assert len(articles) == 2
 
 
-def test_nothing_is_featured_until_the_front_page_says_so():
-    _story(SectionFactory(), hours_ago=1)
-    assert not Article.objects.featured().exists()
+def test_stories_on_the_front_page_are_featured_until_they_expire():
+    section = SectionFactory()
+    placed, expired, ordinary = (_story(section, hours_ago=h) for h in (1, 2, 3))
+    FrontPageStory.objects.create(article=placed, position=0)
+    FrontPageStory.objects.create(
+        article=expired, position=1, expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assert list(Article.objects.featured()) == [placed]
+    assert _drafted()[0] == placed
