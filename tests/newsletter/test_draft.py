@@ -67,7 +67,7 @@ def test_featured_stories_come_first(monkeypatch):
 
 def test_stories_on_the_front_page_are_featured_until_they_expire():
     section = SectionFactory()
-    placed, expired, ordinary = (_story(section, hours_ago=h) for h in (1, 2, 3))
+    placed, expired, _ordinary = (_story(section, hours_ago=h) for h in (1, 2, 3))
     FrontPageStory.objects.create(article=placed, position=0)
     FrontPageStory.objects.create(
         article=expired, position=1, expires_at=timezone.now() - datetime.timedelta(minutes=1)
