@@ -18,12 +18,11 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Case, F, FloatField, Max, Q, Value, When
+from django.db.models import Case, DateTimeField, F, FloatField, Q, Subquery, Value, When
 from django.db.models.expressions import Expression, RawSQL
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
-from articles.cache import kept
 from articles.models import Article, SearchTerm
 
 SEARCH_CONFIG = "english"
@@ -41,7 +40,7 @@ SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
 # Body-only matches are read from the newest days first (see RankedResults).
-BODY_WINDOWS = (timedelta(days=30), timedelta(days=365), None)
+BODY_WINDOWS = (timedelta(days=30), None)
 # A results page counts its matches exactly up to this; beyond, it estimates.
 COUNT_CAP = 200
 # Control characters cannot come from the (tag-stripped) body, so they mark the
@@ -161,9 +160,9 @@ class RankedResults:
        (weights far apart), more and closer matches first, then newest.
     2. Then articles that match only in the body, newest first. A common word matches
        thousands of bodies, and reading thousands of rows to sort them by date is what
-       made search slow; the newest are taken from the BODY_WINDOWS days before the
-       newest publication first (the GIN index and the publish-date index together),
-       widening only when those are too few. Every body match of a window is newer than any outside it, so the
+       made search slow; the newest are taken from the 30 days before the newest
+       publication first (the GIN index and the publish-date index together), and
+       from all of them only when those are too few. Every body match of a window is newer than any outside it, so the
        order is the same as sorting them all.
 
     Snippets come from `search_excerpt` (the start of the body as plain text), only
@@ -218,8 +217,12 @@ class RankedResults:
         in_head = start + len(found) if found or start == 0 else self.head_matches().count()
         skip = max(0, start - in_head)
         body = self.body_matches().annotate(raw_snippet=self.snippet)
-        newest = newest_publication(self.queryset)
-        for days in BODY_WINDOWS if newest else [None]:
+        # The newest publication is a subquery (one index probe), not a query of its own.
+        newest = Subquery(
+            self.queryset.order_by("-publish_at").values("publish_at")[:1],
+            output_field=DateTimeField(),
+        )
+        for days in BODY_WINDOWS:
             window = body if days is None else body.filter(publish_at__gte=newest - days)
             rows = list(window.order_by("-publish_at", "-pk")[skip : skip + wanted])
             if len(rows) == wanted or days is None:
@@ -235,17 +238,6 @@ class RankedResults:
         is read): within a few percent for the common words that match thousands."""
         plan = matching(self.query, self.queryset).order_by().values("pk").explain(format="json")
         return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
-
-
-def newest_publication(queryset):
-    """When the newest public article was published (kept for the cache generation):
-    body matches are read from the days before it first."""
-    found = kept(
-        "search-newest-publication",
-        lambda: {"at": queryset.order_by().aggregate(at=Max("publish_at"))["at"]},
-        size=lambda value: 100,
-    )
-    return found["at"]
 
 
 def count(query, queryset=None):
