@@ -12,7 +12,6 @@ from django.utils import timezone
 from articles import services
 from articles.models import Article, Note
 from newsletter.models import Issue
-from newsletter.tasks import next_draft_at
 
 SCHEDULED_WINDOW = timedelta(hours=48)
 CORRECTIONS_WINDOW = timedelta(days=7)
@@ -88,5 +87,5 @@ def next_roundup(*, now):
         "article_count": issue.items.count() if issue is not None else 0,
         "progress": progress,
         "last_sent": last_sent,
-        "next_draft_at": next_draft_at(now),
+        "next_draft_at": next_draft,
     }
