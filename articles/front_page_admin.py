@@ -75,12 +75,19 @@ class FrontPageAdmin(admin.ModelAdmin):
     has_add_permission = has_delete_permission = has_change_permission
 
     def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        to_screen = self.admin_site.admin_view(self.to_front_page_view)
         return [
-            path("", self.admin_site.admin_view(self.front_page_view), name=self._url_name()),
+            path("", self.admin_site.admin_view(self.front_page_view), name=f"{name}_changelist"),
+            # Links to one story (the admin log, "add" buttons) open the screen.
+            path("add/", to_screen, name=f"{name}_add"),
+            path("<path:object_id>/change/", to_screen, name=f"{name}_change"),
         ]
 
-    def _url_name(self):
-        return f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+    def to_front_page_view(self, request, object_id=None):
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        )
 
     def formset_class(self, request):
         limit = 1 + settings.FRONT_PAGE_FEATURED

@@ -15,7 +15,7 @@ from PIL import ImageDraw, ImageOps
 
 from articles import images, services
 from articles.management import demo_content as demo
-from articles.models import Article, Author, Byline, Image, Note, Section
+from articles.models import Article, Author, Byline, FrontPageStory, Image, Note, Section
 from articles.slugs import make_slug
 from articles.tasks import enqueue_renditions
 
@@ -59,10 +59,25 @@ class Command(BaseCommand):
             pictures = self.images()
             created = self.articles(sections, authors, pictures)
             notes = self.notes()
+            self.front_page()
         self.stdout.write(
             f"Demo content: {len(sections)} sections, {len(authors)} authors, "
             f"{len(pictures)} images, {created} new articles, {notes} new notes."
         )
+
+    def front_page(self):
+        """A lead and three featured stories chosen as an editor would: pieces with a
+        picture and some length, not simply the newest brief. Left alone once set."""
+        if FrontPageStory.objects.exists():
+            return
+        candidates = (
+            Article.objects.published()
+            .filter(lead_image__isnull=False)
+            .exclude(kind=Article.Kind.NEWS)
+            .newest_first()[:4]
+        )
+        for position, article in enumerate(candidates):
+            FrontPageStory.objects.create(article=article, position=position)
 
     def sections(self):
         sections = {}
