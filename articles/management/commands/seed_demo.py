@@ -123,8 +123,9 @@ class Command(BaseCommand):
                     caption=caption,
                     credit=credit,
                     source=source,
-                    license="Demo licence: for this demonstration only",
-                    copyright_notice=f"© {credit.split('/')[-1]}",
+                    # The licence field holds a licence's URL; a statement goes here.
+                    copyright_notice=f"© {credit.split('/')[-1]}. Demo licence: for this "
+                    "demonstration only.",
                 )
                 enqueue_renditions(image)
             pictures[key] = image
