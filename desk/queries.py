@@ -45,14 +45,14 @@ def desk_for(user, *, now=None):
     now = now or timezone.now()
     desk = Desk(can_publish=services.can_publish(user))
     if user.has_perm("articles.view_article") or user.has_perm("articles.change_article"):
-        articles = Article.objects.all()
+        # The admin's and preview's one rule: a contributor's desk lists only their own.
+        articles = Article.objects.visible_to_staff(user)
         desk.my_drafts = _rows(
             articles.owned_by(user).filter(status=Article.Status.DRAFT).order_by("-modified_at")
         )
-        review = articles.filter(status=Article.Status.REVIEW)
-        if not desk.can_publish:
-            review = review.owned_by(user)
-        desk.in_review = _rows(review.order_by("modified_at"))
+        desk.in_review = _rows(
+            articles.filter(status=Article.Status.REVIEW).order_by("modified_at")
+        )
         desk.scheduled = _rows(
             articles.filter(
                 status=Article.Status.SCHEDULED,
