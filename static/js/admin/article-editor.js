@@ -28,8 +28,11 @@
       values.delete("csrfmiddlewaretoken");
       return new URLSearchParams(values).toString();
     };
+    // The baseline is taken once the rich-text editor has settled (it rewrites the body it
+    // loads); an editor who typed before that compares against the page as it came.
+    const asLoaded = snapshot();
     let saved = null;
-    window.addEventListener("load", () => setTimeout(() => { saved = snapshot(); }, 300));
+    window.addEventListener("load", () => setTimeout(() => { saved = dirty ? asLoaded : snapshot(); }, 300));
     let dirty = false;
     let submitting = false;
     let savedAt = null;
