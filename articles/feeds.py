@@ -1,7 +1,6 @@
 """RSS 2.0 and Atom feeds: full content, absolute links from SITE_URL, the lead image."""
 
 import contextvars
-import io
 import mimetypes
 import re
 from datetime import UTC
@@ -9,51 +8,27 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
-from django.utils.xmlutils import SimplerXMLGenerator
 
-from articles import body, queries
-from articles.cache import current_state, kept
+from articles import body, dependencies, queries
 from articles.models import Article, Author, Section
 from articles.richtext import body_image_ids
 from articles.seo import absolute
+from newsroom.pagecache import depends_on
 
 FEED_LENGTH = 30
-# Set while get_feed builds only the channel: items() then gives none (per request).
-_CHANNEL_ONLY = contextvars.ContextVar("feed_channel_only", default=False)
-CONTENT_KEY = "feed-content:{generation}:{pk}:{modified}"
+# The page-cache keys of the items the feed being built shows (feeds are shared objects).
+_SHOWN = contextvars.ContextVar("feed_shown")
 # Characters XML 1.0 cannot carry at all: one in a title would make the feed unwritable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(value):
     return _NOT_XML.sub("", str(value)) if value is not None else value
-
-
-class KeptItemsMixin:
-    """Write items kept as serialised XML (ArticleFeed.get_feed) instead of building them."""
-
-    kept_items_xml = None
-    kept_latest = None
-
-    def write_items(self, handler):
-        if self.kept_items_xml is None:
-            return super().write_items(handler)
-        handler.ignorableWhitespace(self.kept_items_xml)  # written as it is, not escaped
-
-    def latest_post_date(self):
-        return self.kept_latest or super().latest_post_date()
-
-    def items_xml(self):
-        """The items alone, serialised exactly as write() would write them."""
-        buffer = io.StringIO()
-        super().write_items(SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True))
-        return buffer.getvalue()
 
 
 class CleanTextMixin:
@@ -72,7 +47,7 @@ class CleanTextMixin:
         super().add_item(*map(xml_text, args), **kwargs)
 
 
-class FullContentRssFeed(KeptItemsMixin, CleanTextMixin, Rss201rev2Feed):
+class FullContentRssFeed(CleanTextMixin, Rss201rev2Feed):
     """RSS 2.0 with the whole article in <content:encoded>, a <dc:creator> per author
     and the publication's logo as the channel <image>."""
 
@@ -100,7 +75,7 @@ class FullContentRssFeed(KeptItemsMixin, CleanTextMixin, Rss201rev2Feed):
             handler.addQuickElement("content:encoded", item["content"])
 
 
-class FullContentAtomFeed(KeptItemsMixin, CleanTextMixin, Atom1Feed):
+class FullContentAtomFeed(CleanTextMixin, Atom1Feed):
     """Atom with the whole article in <content type="html">, an <author> (with its <uri>)
     per author, and the publication's <icon> and <logo>."""
 
@@ -160,68 +135,34 @@ class ArticleFeed(Feed):
     def get_articles(self, obj):
         return Article.objects.published()
 
-    def get_feed(self, obj, request):
-        """The feed, its items serialised once per set of article versions and kept.
+    def list_keys(self, obj):
+        """The page-cache keys of the list the feed follows (its items add their own)."""
+        return ("list",)
 
-        Each request reads which articles the feed holds (one narrow query) and builds
-        the channel; the items' XML, the costly part (30 whole articles), is kept per
-        generation under the articles' keys and modification times.
-        """
-        newest = list(
-            self.get_articles(obj)
-            .newest_first()
-            .only("pk", "modified_at", "publish_at", "first_published_at", "updated_at")[
-                :FEED_LENGTH
-            ]
-        )
-        token = _CHANNEL_ONLY.set(True)
+    def get_feed(self, obj, request):
+        shown = set()
+        token = _SHOWN.set(shown)
         try:
             feed = super().get_feed(obj, request)
         finally:
-            _CHANNEL_ONLY.reset(token)
-        versions = ",".join(f"{a.pk}:{a.modified_at.timestamp()}" for a in newest)
-
-        def build():
-            complete = super(ArticleFeed, self).get_feed(obj, request)
-            return complete.items_xml()
-
-        feed.kept_items_xml = kept(
-            f"feed-items:{self.feed_type.__name__}:{versions}", build, size=len
-        )
-        dates = [date for a in newest for date in (self.item_pubdate(a), self.item_updateddate(a))]
-        feed.kept_latest = max(filter(None, dates), default=None)
+            _SHOWN.reset(token)
+        depends_on(request, *self.list_keys(obj), *shown)
         return feed
 
     def items(self, obj=None):
-        if _CHANNEL_ONLY.get():
-            return []
         articles = list(
             self.get_articles(obj)
             .for_listing()
             .prefetch_related("notes")
             .newest_first()[:FEED_LENGTH]
         )
-        # An item's content (the article with its pictures, as absolute HTML) is the
-        # costly part of a feed: kept per article version and page-cache generation,
-        # like a teaser card, and built in one pass for the items not kept.
-        generation = current_state()["generation"]
-        keys = {
-            article.pk: CONTENT_KEY.format(
-                generation=generation, pk=article.pk, modified=article.modified_at.timestamp()
-            )
-            for article in articles
-        }
-        kept = cache.get_many(list(keys.values()))
-        missing = [article for article in articles if keys[article.pk] not in kept]
-        # One query for every inline image of the items to build.
-        images = body.load_images(
-            set().union(*(body_image_ids(article.body) for article in missing))
-        )
-        built = {keys[article.pk]: self._content(article, images) for article in missing}
-        if built:
-            cache.set_many(built, timeout=settings.CACHE_PAGE_SECONDS)
+        # One query for every inline image of the items.
+        images = body.load_images(set().union(*(body_image_ids(a.body) for a in articles)))
         for article in articles:
-            article.feed_content = kept.get(keys[article.pk]) or built[keys[article.pk]]
+            article.feed_content = self._content(article, images)
+        shown = _SHOWN.get(None)
+        if shown is not None:
+            shown |= dependencies.of_cards(articles) | dependencies.of_images(images)
         return articles
 
     def item_title(self, item):
@@ -312,6 +253,9 @@ class SectionFeed(ArticleFeed):
     def get_articles(self, obj):
         return Article.objects.published().filter(section=obj)
 
+    def list_keys(self, obj):
+        return (f"s{obj.pk}", f"list:s{obj.pk}")
+
 
 class AuthorFeed(ArticleFeed):
     url_name = "articles:author-feed"
@@ -330,3 +274,6 @@ class AuthorFeed(ArticleFeed):
 
     def get_articles(self, obj):
         return Article.objects.published().filter(bylines__author=obj)
+
+    def list_keys(self, obj):
+        return (f"au{obj.pk}", f"list:au{obj.pk}")

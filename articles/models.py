@@ -563,7 +563,7 @@ class FrontPageStory(models.Model):
 
     Everything else on the home page is the latest stream, without these stories. A story
     whose expiry time has passed drops back into the stream by itself (no job needed: the
-    page cache starts a new generation at that moment, see cache._next_due).
+    page cache's schedule purges the home page at that moment: articles/dependencies.py).
     """
 
     article = models.OneToOneField(

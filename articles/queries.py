@@ -11,23 +11,11 @@ from django.http import Http404
 from django.utils import timezone
 from taggit.models import TaggedItem
 
-from articles.cache import kept_object
 from articles.models import Article, Byline, Note
 
 
-def public_article_by_slug(slug):
-    """Just enough of the public article with `slug` to check its address and find its
-    page's kept parts (articles/page_parts.py): one narrow query."""
-    return (
-        Article.objects.published()
-        .only("pk", "slug", "publish_at", "modified_at")
-        .filter(slug=slug)
-        .first()
-    )
-
-
-def article_for_page(*, pk):
-    """The public article `pk` and what its page shows, in four queries."""
+def article_for_page(**lookup):
+    """The public article (by `pk=` or `slug=`) and what its page shows, in four queries."""
     return (
         Article.objects.published()
         .select_related("section")
@@ -38,9 +26,18 @@ def article_for_page(*, pk):
             "tags",
             "notes",
         )
-        .filter(pk=pk)
+        .filter(**lookup)
         .first()
     )
+
+
+def for_cards(articles):
+    """`articles` with everything a teaser card shows, loading at once (3 queries) those
+    that a listing read only partly (its narrow, seekable query of keys)."""
+    articles = list(articles)
+    partial = [article.pk for article in articles if article.get_deferred_fields()]
+    loaded = Article.objects.for_listing().in_bulk(partial) if partial else {}
+    return [loaded.get(article.pk, article) for article in articles]
 
 
 def related_articles(article, *, tag_ids, limit=4, candidates=40):
@@ -99,25 +96,19 @@ def latest_articles(*, exclude=None, limit=5):
 
 
 def front_page_articles():
-    """The lead and featured stories the editors chose, in their order, as listing keys.
-
-    Kept for the page-cache generation: placing or moving a story starts a new one, and
-    so does the moment a story expires (cache._next_due), so the list is never stale.
-    """
-
-    def load():
-        now = timezone.now()
-        live = Q(front_page_story__expires_at__isnull=True) | Q(
-            front_page_story__expires_at__gt=now
-        )
-        return list(
-            Article.objects.published(now=now)
-            .filter(live, front_page_story__isnull=False)
-            .order_by("front_page_story__position", "front_page_story__pk")
-            .only("pk", "publish_at", "modified_at")[: 1 + settings.FRONT_PAGE_FEATURED]
-        )
-
-    return kept_object("front-page", load)
+    """The lead and featured stories the editors chose, in their order, as listing keys
+    (a story past its expiry is back in the stream: articles/dependencies.py purges the
+    home page at that moment)."""
+    now = timezone.now()
+    live = Q(front_page_story__expires_at__isnull=True) | Q(front_page_story__expires_at__gt=now)
+    return list(
+        Article.objects.published(now=now)
+        .filter(live, front_page_story__isnull=False)
+        .order_by("front_page_story__position", "front_page_story__pk")
+        .only("pk", "slug", "title", "publish_at", "modified_at")[
+            : 1 + settings.FRONT_PAGE_FEATURED
+        ]
+    )
 
 
 def public_corrections():
@@ -130,10 +121,8 @@ def public_corrections():
 
 
 def listing_owner(queryset, *, slug):
-    """The section, author or tag a listing shows, kept for the generation; else 404."""
-    found = kept_object(
-        f"{queryset.model._meta.label}:{slug}", lambda: queryset.filter(slug=slug).first()
-    )
+    """The section, author or tag a listing shows; else 404."""
+    found = queryset.filter(slug=slug).first()
     if found is None:
         raise Http404(f"No such {queryset.model._meta.verbose_name}.")
     return found

@@ -13,7 +13,14 @@ def make_renditions(image_id):
     image = Image.objects.filter(pk=image_id).first()
     if image is None:  # deleted before the worker got to it
         return 0
-    return len(images.ensure_renditions(image))
+    before = image.renditions.count()
+    made = images.ensure_renditions(image)
+    if len(made) > before:
+        # Pages showing the picture list its renditions: once for them all, not per file.
+        from articles.signals import purge_image_if_shown
+
+        purge_image_if_shown(image.pk)
+    return len(made)
 
 
 def enqueue_renditions(image):

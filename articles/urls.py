@@ -2,7 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 
 from articles import feeds, sitemaps, views
-from articles.cache import cached_page
+from newsroom.pagecache import cached_page
 
 
 class FourDigitYear:
@@ -30,31 +30,43 @@ register_converter(TwoDigits, "dd")
 
 app_name = "articles"
 
+# The query parameters each kind of page reads; its page-cache keys when they are fixed.
+PAGED = ("page",)
+SITEMAP = ("sitemap",)
+
 urlpatterns = [
-    path("", cached_page(views.LatestArticlesView.as_view()), name="latest"),
+    path("", cached_page(views.LatestArticlesView.as_view(), query=PAGED), name="latest"),
     path(
         "<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/",
         cached_page(views.article_detail),
         name="article-detail",
     ),
     path("preview/<int:pk>/", views.article_preview, name="article-preview"),
-    path("section/<slug:slug>/", cached_page(views.SectionView.as_view()), name="section-detail"),
+    path(
+        "section/<slug:slug>/",
+        cached_page(views.SectionView.as_view(), query=PAGED),
+        name="section-detail",
+    ),
     path("section/<slug:slug>/feed/", cached_page(feeds.SectionFeed()), name="section-feed"),
-    path("author/<slug:slug>/", cached_page(views.AuthorView.as_view()), name="author-detail"),
+    path(
+        "author/<slug:slug>/",
+        cached_page(views.AuthorView.as_view(), query=PAGED),
+        name="author-detail",
+    ),
     path("author/<slug:slug>/feed/", cached_page(feeds.AuthorFeed()), name="author-feed"),
-    path("tag/<slug:slug>/", cached_page(views.TagView.as_view()), name="tag-detail"),
-    path("search/", cached_page(views.search_view), name="search"),
-    path("corrections/", cached_page(views.corrections), name="corrections"),
+    path("tag/<slug:slug>/", cached_page(views.TagView.as_view(), query=PAGED), name="tag-detail"),
+    path("search/", cached_page(views.search_view, query=("q", "page")), name="search"),
+    path("corrections/", cached_page(views.corrections, query=PAGED), name="corrections"),
     path("feed/", cached_page(feeds.LatestFeed()), name="feed"),
     path("feed/atom/", cached_page(feeds.LatestAtomFeed()), name="feed-atom"),
-    path("sitemap.xml", cached_page(sitemaps.index), name="sitemap"),
+    path("sitemap.xml", cached_page(sitemaps.index, keys=SITEMAP), name="sitemap"),
     path(
         "sitemap-<slug:section>.xml",
-        cached_page(sitemap),
+        cached_page(sitemap, query=("p",), keys=SITEMAP),
         {"sitemaps": sitemaps.SITEMAPS, "template_name": "articles/sitemap.xml"},
         name="sitemap-section",
     ),
-    path("news-sitemap.xml", cached_page(sitemaps.news_sitemap), name="news-sitemap"),
+    path("news-sitemap.xml", cached_page(sitemaps.news_sitemap, keys=SITEMAP), name="news-sitemap"),
     path("robots.txt", cached_page(views.robots_txt), name="robots-txt"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

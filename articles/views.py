@@ -1,5 +1,7 @@
 """The public site: thin views over the queries of models.py and queries.py."""
 
+from types import SimpleNamespace
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
@@ -9,17 +11,18 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
-from articles import body, page_parts, queries, search, seo
-from articles.cache import kept, kept_fragment
+from articles import article_page, body, dependencies, queries, search, seo
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
 from articles.templatetags.articles_tags import rendered_teasers
 from newsroom.context_processors import og_locale
+from newsroom.pagecache import depends_on
 from newsroom.ratelimit import ratelimit
 
 PER_PAGE = 20
@@ -30,9 +33,8 @@ FAVICON_MAX_AGE = 24 * 60 * 60
 class ListingMixin:
     """A paginated list of public articles as teaser cards, with its share card and JSON-LD.
 
-    The page reads only what identifies each card (its key and modification time) and
-    what its structured data names (address and title); the `teaser_block` tag loads
-    the rest for the cards it does not have kept.
+    The page reads the keys of its cards first (one narrow query that pagination can
+    seek), then everything the cards show for those rows at once (`queries.for_cards`).
     """
 
     template_name = "articles/article_list.html"
@@ -42,26 +44,26 @@ class ListingMixin:
     def get_queryset(self):
         return Article.objects.published().only("pk", "slug", "title", "publish_at", "modified_at")
 
+    def listing_keys(self):
+        """The page-cache keys of the list itself (its cards add their own)."""
+        return ("list",)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = paginate(
-            self.request, self.get_queryset(), per_page=self.per_page, remember_boundaries=True
-        )
+        page = paginate(self.request, self.get_queryset(), per_page=self.per_page)
         canonical = seo.absolute(
             self.request.path + (f"?page={page.number}" if page.number > 1 else "")
         )
-        context.update(page=page, articles=page.object_list, canonical_url=canonical)
-        versions = ",".join(f"{a.pk}:{a.modified_at.timestamp()}" for a in page.object_list)
-        context["listing_meta"] = kept_fragment(
-            f"listing-meta:{self.meta_key()}:{page.number}:{versions}",
-            lambda: render_to_string(
-                "articles/parts/listing_meta.html", self.meta_context(page=page, url=canonical)
-            ),
+        context.update(page=page, articles=self.cards(page), canonical_url=canonical)
+        context["listing_meta"] = render_to_string(
+            "articles/parts/listing_meta.html", self.meta_context(page=page, url=canonical)
         )
         return context
 
-    def meta_key(self):
-        return "home"
+    def cards(self, page):
+        cards = queries.for_cards(page.object_list)
+        depends_on(self.request, *self.listing_keys(), *dependencies.of_cards(cards))
+        return cards
 
     def meta_context(self, *, page, url):
         """What the share card and JSON-LD of this page say."""
@@ -121,27 +123,26 @@ class LatestArticlesView(ListingMixin, TemplateView):
             stream = stream.exclude(pk__in=[article.pk for article in self.front_page])
         return stream
 
+    def listing_keys(self):
+        return ("list", "home")
+
+    def cards(self, page):
+        if page.number == 1:
+            page = SimpleNamespace(object_list=[*self.front_page, *page.object_list])
+        return super().cards(page)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page"].number == 1:
-            context["articles"] = [*self.front_page, *context["articles"]]
             context["latest_rail"] = self.latest_rail(context["articles"])
         return context
 
     def latest_rail(self, articles):
-        """The newest stories as headlines. Page 1 already read their keys (the featured
-        stories and the stream's first page hold the newest), so the rail is kept under
-        their versions and costs a query only when it is built."""
+        """The newest stories as headlines: page 1's cards hold them (the featured stories
+        and the stream's first page hold the newest), so the rail costs no query."""
         newest = sorted(articles, key=lambda article: (article.publish_at, article.pk))
-        newest = newest[::-1][: self.latest_rail_size]
-        versions = ",".join(f"{article.pk}:{article.modified_at.timestamp()}" for article in newest)
-
-        def build():
-            found = Article.objects.select_related("section").in_bulk([a.pk for a in newest])
-            latest = [found[article.pk] for article in newest if article.pk in found]
-            return render_to_string("articles/parts/article_latest.html", {"latest": latest})
-
-        return kept_fragment(f"home-latest:{versions}", build)
+        latest = newest[::-1][: self.latest_rail_size]
+        return render_to_string("articles/parts/article_latest.html", {"latest": latest})
 
 
 class SectionView(ListingMixin, TemplateView):
@@ -156,8 +157,8 @@ class SectionView(ListingMixin, TemplateView):
         context["section"] = self.section
         return context
 
-    def meta_key(self):
-        return f"section:{self.section.pk}"
+    def listing_keys(self):
+        return (f"s{self.section.pk}", f"list:s{self.section.pk}")
 
     def meta_context(self, *, page, url):
         section = self.section
@@ -181,37 +182,27 @@ class AuthorView(ListingMixin, TemplateView):
         self.author = queries.listing_owner(Author.objects.all(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)
 
+    def listing_keys(self):
+        return (f"au{self.author.pk}", f"list:au{self.author.pk}", f"i{self.author.photo_id}")
+
+    @cached_property
     def photo(self):
-        """The author's photo with its renditions, kept (one query when not)."""
-        author = self.author
-        found = kept(
-            f"author-photo:{author.pk}:{author.photo_id}",
-            lambda: {"photo": body.load_images([author.photo_id]).get(author.photo_id)},
-            size=lambda value: 4096,
-        )
-        return found["photo"]
+        return body.load_images([self.author.photo_id]).get(self.author.photo_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = context["page"]
         context.update(
             author=self.author,
-            author_card=kept_fragment(
-                f"author-card:{self.author.pk}:{page.number}",
-                lambda: render_to_string(
-                    "articles/parts/author_card.html",
-                    {"author": self.author, "page": page, "photo": self.photo()},
-                ),
+            author_card=render_to_string(
+                "articles/parts/author_card.html",
+                {"author": self.author, "page": context["page"], "photo": self.photo},
             ),
         )
         return context
 
-    def meta_key(self):
-        return f"author:{self.author.pk}"
-
     def meta_context(self, *, page, url):
         author = self.author
-        photo = self.photo()
+        photo = self.photo
         title = f"{author.name} · {settings.SITE_NAME}"
         description = author.bio or f"Articles by {author.name} at {settings.SITE_NAME}."
         blocks = [
@@ -244,8 +235,8 @@ class TagView(ListingMixin, TemplateView):
         context["tag"] = self.tag
         return context
 
-    def meta_key(self):
-        return f"tag:{self.tag.pk}"
+    def listing_keys(self):
+        return (f"t{self.tag.pk}", f"list:t{self.tag.pk}")
 
     def meta_context(self, *, page, url):
         tag = self.tag
@@ -262,7 +253,7 @@ class TagView(ListingMixin, TemplateView):
 
 
 def article_detail(request, year, month, day, slug):
-    article = queries.public_article_by_slug(slug)
+    article = queries.article_for_page(slug=slug)
     if article is None:
         old = OldSlug.objects.filter(slug=slug).select_related("article").first()
         if old is not None and old.article.is_public:
@@ -270,7 +261,8 @@ def article_detail(request, year, month, day, slug):
         raise Http404("No such article.")
     if request.path != article.get_absolute_url():
         return redirect(article, permanent=True)
-    parts = page_parts.kept_parts(article)
+    parts = article_page.render_parts(article)
+    depends_on(request, *parts["keys"])
     return render(
         request,
         "articles/article_detail.html",
@@ -288,7 +280,7 @@ def article_preview(request, pk):
     article = get_object_or_404(
         Article.objects.visible_to_staff(request.user).select_related("section"), pk=pk
     )
-    parts = page_parts.render_parts(article)
+    parts = article_page.render_parts(article)
     response = render(
         request,
         "articles/article_detail.html",
@@ -305,8 +297,8 @@ def search_view(request):
     context = {"query": query, "page": None}
     if query:
         public = Article.objects.published()
-        # The ranking query reads only what identifies a result's card; cards are built
-        # (and kept per article version, like teaser cards) by search_results.
+        # The ranking query reads only what identifies a result; search_results loads
+        # what the cards show for the page's rows at once.
         fields = (
             ["pk", "modified_at"]
             if search.uses_full_text()
@@ -322,18 +314,21 @@ def search_view(request):
             page=page,
             total=total,
             exact=exact,
-            results=search_results(page.object_list, query=query),
+            results=search_results(request, page.object_list, query=query),
             suggestion=None if total else search.suggestion(query, public),
         )
+    depends_on(request, "list")
     return render(request, "articles/article_search.html", context)
 
 
 SNIPPET_MARK = "<!--snippet-->"
 
 
-def search_results(articles, *, query):
-    """Each result's card (picture, labels, title, byline, dateline) kept per article
-    version; the highlighted snippet, which depends on the query, goes in its place."""
+def search_results(request, articles, *, query):
+    """Each result's card (picture, labels, title, byline, dateline), with the snippet
+    highlighted for the query in its place."""
+    articles = queries.for_cards(articles)
+    depends_on(request, *dependencies.of_cards(articles))
     cards = rendered_teasers(articles, template_name="includes/search_result.html")
     return [
         mark_safe(card.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
@@ -345,6 +340,7 @@ def corrections(request):
     page = paginate(
         request, queries.public_corrections(), per_page=50, ordering=("-created_at", "-pk")
     )
+    depends_on(request, "notes", *(f"a{note.article_id}" for note in page.object_list))
     return render(request, "articles/note_list.html", {"page": page, "notes": page.object_list})
 
 

@@ -1,7 +1,6 @@
 """Site-wide middleware: Permissions-Policy, the staff idle timeout, and what readers
 see while the database is unavailable."""
 
-import hashlib
 import logging
 import sys
 import time
@@ -9,17 +8,14 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 
-from articles.cache import is_anonymous_read
 from newsroom.context_processors import html_lang
 
 logger = logging.getLogger(__name__)
 
-STALE_KEY = "stale-page:{path}"
 # The idle clock is written to the session at most this often, so an editor's
 # every click does not rewrite the session row.
 ACTIVITY_GRANULARITY_SECONDS = 60
@@ -84,55 +80,9 @@ def is_database_unavailable(exception):
     return isinstance(exception, (OperationalError, InterfaceError))
 
 
-def _stale_key(request):
-    digest = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return STALE_KEY.format(path=digest)
-
-
-def remember_stale_copy(request, response):
-    """Keep the last good copy of a page the page cache just built (articles/cache.py
-    marks those X-Page-Cache: miss), for a longer time than the page cache does."""
-    if (
-        request.method != "GET"
-        or response.status_code != 200
-        or response.get("X-Page-Cache") != "miss"
-        or response.streaming
-        or response.cookies
-    ):
-        return
-    try:
-        cache.set(
-            _stale_key(request),
-            {"content": response.content, "content_type": response["Content-Type"]},
-            timeout=settings.STALE_PAGE_SECONDS,
-        )
-    except Exception:
-        # A cache that does not answer must not cost the reader a page.
-        logger.warning("could not keep a stale copy of %s", request.path, exc_info=True)
-
-
-def stale_copy(request):
-    """The last good copy of this page for an anonymous GET, or None."""
-    if not is_anonymous_read(request):
-        return None
-    try:
-        frozen = cache.get(_stale_key(request))
-    except Exception:
-        return None
-    if frozen is None:
-        return None
-    response = HttpResponse(frozen["content"], content_type=frozen["content_type"])
-    response["X-Page-Cache"] = "stale"
-    # Shared caches must not keep a copy served in an emergency.
-    response["Cache-Control"] = "no-cache, max-age=0"
-    return response
-
-
 def unavailable_response(request):
-    """A stale copy when there is one, else the friendly 503 page with Retry-After."""
-    response = stale_copy(request)
-    if response is not None:
-        return response
+    """The friendly 503 page with Retry-After. The page cache, above, answers with its
+    last copy of the page instead when it has one (newsroom/pagecache/middleware.py)."""
     # No request context: the context processors could need the database too.
     template = loader.get_template("503.html")
     response = HttpResponse(
@@ -140,6 +90,7 @@ def unavailable_response(request):
     )
     response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
+    response.database_unavailable = True
     return response
 
 
@@ -154,9 +105,7 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        remember_stale_copy(request, response)
-        return response
+        return self.get_response(request)
 
     def process_exception(self, request, exception):
         if not is_database_unavailable(exception):

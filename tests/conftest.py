@@ -1,16 +1,22 @@
 import pytest
 from django.core.cache import caches
 
+from newsroom.pagecache.store import local_pages
+
 
 @pytest.fixture(autouse=True)
 def isolated_media_and_cache(settings, tmp_path):
     """Each test writes media to its own folder and starts with an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # One test client renders right after a purge: no allowance for other hosts' clocks.
+    settings.PAGE_CACHE_CLOCK_SKEW_SECONDS = 0
     for cache in caches.all():
         cache.clear()
+    local_pages.clear()
     yield
     for cache in caches.all():
         cache.clear()
+    local_pages.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +28,11 @@ def immediate_tasks(settings):
             "QUEUES": ["default", "email"],
         }
     }
+
+
+@pytest.fixture
+def sent_purges(monkeypatch):
+    """The keys each page-cache purge sends to the HTTP caches in front, in order."""
+    sent = []
+    monkeypatch.setattr("newsroom.pagecache.purgers.send", lambda keys: sent.append(set(keys)))
+    return sent

@@ -1,6 +1,4 @@
 from django import template
-from django.conf import settings
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -8,14 +6,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
-from articles.cache import current_state, kept, kept_fragment
-from articles.models import Article, Section
+from articles.models import Section
 
 register = template.Library()
 
 TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
-TEASER_KEY = "teaser:{generation}:{pk}:{modified}:{lead}:{template}"
 
 
 def _navigation_links():
@@ -26,26 +22,21 @@ def _navigation_links():
 
 @register.simple_tag
 def site_navigation(current_path):
-    """The section navigation, the current page's link marked; every page shows it, so
-    it is built once per page-cache generation and current page, not per request."""
-    links = kept("navigation-links", _navigation_links, size=lambda links: 100 * len(links))
-    current = current_path if any(url == current_path for _, url in links) else None
-
-    def build():
-        items = format_html_join(
-            "",
-            '<li><a href="{}"{}>{}</a></li>',
-            (
-                (url, mark_safe(' aria-current="page"') if url == current else "", name)
-                for name, url in links
-            ),
-        )
-        return format_html(
-            '<nav class="site-nav" aria-label="Sections">\n  <ul>\n    {}\n  </ul>\n</nav>',
-            items,
-        )
-
-    return kept_fragment(f"navigation:{current}", build)
+    """The section navigation, the current page's link marked (every page carries the
+    page-cache key `nav`, purged when a section changes)."""
+    links = _navigation_links()
+    items = format_html_join(
+        "",
+        '<li><a href="{}"{}>{}</a></li>',
+        (
+            (url, mark_safe(' aria-current="page"') if url == current_path else "", name)
+            for name, url in links
+        ),
+    )
+    return format_html(
+        '<nav class="site-nav" aria-label="Sections">\n  <ul>\n    {}\n  </ul>\n</nav>',
+        items,
+    )
 
 
 @register.simple_tag
@@ -123,70 +114,26 @@ def updated_after(updated, published):
     return updated if updated and published and updated > published else None
 
 
-def _load_for_cards(articles):
-    """Everything a card shows, for the articles a listing read only partly (by pk)."""
-    partial = [article.pk for article in articles if article.get_deferred_fields()]
-    loaded = Article.objects.for_listing().in_bulk(partial) if partial else {}
-    return {article.pk: loaded.get(article.pk, article) for article in articles}
-
-
 @register.simple_tag
 def teaser_block(articles, *, lead_first=False, page_number=1):
-    """A listing page's cards as one block of HTML ("" for none), kept as a whole.
-
-    Kept per generation under the cards' article keys and modification times, so a
-    page past the page cache costs one kept read once its cards are known; the cards
-    themselves are also kept one by one (rendered_teasers) for the other pages that
-    show them.
-    """
+    """A listing page's cards as one block of HTML ("" for none)."""
     articles = list(articles)
     if not articles:
         return ""
     lead = bool(lead_first and page_number == 1)
-    versions = ",".join(f"{article.pk}:{article.modified_at.timestamp()}" for article in articles)
-    return kept_fragment(
-        f"cards:{int(lead)}:{versions}",
-        lambda: render_to_string(
+    return mark_safe(
+        render_to_string(
             "includes/teaser_cards.html",
-            {"cards": rendered_teasers(articles, lead_first=lead, page_number=1), "lead": lead},
-        ),
+            {"cards": rendered_teasers(articles, lead_first=lead), "lead": lead},
+        )
     )
 
 
-def rendered_teasers(
-    articles, *, lead_first=False, page_number=1, template_name="includes/teaser.html"
-):
-    """The teaser cards of a listing as HTML, each kept in the cache between pages.
-
-    A card shows its article, bylines, section and images: the article's own changes
-    move `modified_at`, and any other content change starts a new page-cache generation,
-    so a kept card is never out of date. One read and at most one write per listing.
-    """
-    articles = list(articles)
-    generation = current_state()["generation"]
-    keys = [
-        TEASER_KEY.format(
-            generation=generation,
-            pk=article.pk,
-            modified=article.modified_at.timestamp(),
-            lead=int(bool(lead_first and index == 0 and page_number == 1)),
-            template=template_name,
+def rendered_teasers(articles, *, lead_first=False, template_name="includes/teaser.html"):
+    """The teaser cards of `articles` (complete: see queries.for_cards) as HTML."""
+    return [
+        mark_safe(
+            render_to_string(template_name, {"article": article, "lead": lead_first and index == 0})
         )
         for index, article in enumerate(articles)
     ]
-    kept = cache.get_many(keys)
-    complete = _load_for_cards(
-        [article for key, article in zip(keys, articles, strict=True) if key not in kept]
-    )
-    rendered = {}
-    cards = []
-    for index, (key, article) in enumerate(zip(keys, articles, strict=True)):
-        html = kept.get(key)
-        if html is None:
-            lead = bool(lead_first and index == 0 and page_number == 1)
-            html = render_to_string(template_name, {"article": complete[article.pk], "lead": lead})
-            rendered[key] = html
-        cards.append(mark_safe(html))
-    if rendered:
-        cache.set_many(rendered, timeout=settings.CACHE_PAGE_SECONDS)
-    return cards

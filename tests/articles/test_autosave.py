@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from reversion.models import Version
 
-from articles import cache, services
+from articles import services
 from articles.models import Article
 from tests.articles.admin_helpers import article_form_data
 from tests.factories import (
@@ -61,21 +61,21 @@ def test_an_autosave_never_publishes(client, editor):
 
 
 def test_an_autosave_of_a_draft_purges_no_cached_page(
-    client, editor, django_capture_on_commit_callbacks
+    client, editor, django_capture_on_commit_callbacks, sent_purges
 ):
     draft = ArticleFactory()
-    before = cache.current_state()["generation"]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(autosave_url(draft), article_form_data(draft, title="Quietly kept"))
-    assert cache.current_state()["generation"] == before
+    assert sent_purges == []
 
 
 def test_an_autosave_of_a_published_article_leaves_what_readers_see(
-    client, editor, django_capture_on_commit_callbacks
+    client, editor, django_capture_on_commit_callbacks, sent_purges
 ):
     article = ArticleFactory(published=True, title="The published headline")
-    client.get(article.get_absolute_url())  # cache the page
-    before = cache.current_state()["generation"]
+    client.logout()
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+    client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             autosave_url(article), article_form_data(article, title="An unapproved headline")
@@ -83,7 +83,9 @@ def test_an_autosave_of_a_published_article_leaves_what_readers_see(
     assert response.json()["on_article"] is False
     article.refresh_from_db()
     assert article.title == "The published headline" and article.version == 1
-    assert cache.current_state()["generation"] == before
+    assert sent_purges == []
+    client.logout()
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
     kept = autosave_revisions(article).get()
     assert kept.field_dict["title"] == "An unapproved headline"
 

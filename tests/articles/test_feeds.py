@@ -1,7 +1,6 @@
 import feedparser
 import pytest
 
-from articles import cache
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -123,29 +122,18 @@ def test_an_items_kept_content_follows_an_edit_at_once(client, settings):
     assert "Second telling." in feed and "First telling." not in feed
 
 
-@pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
-def test_a_feed_with_kept_items_is_the_feed_built_afresh(client, settings, url):
-    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"  # past the page cache
-    ArticleFactory.create_batch(3, published=True)
-    first = client.get(url).content
-    kept = client.get(url).content
-    cache.invalidate()  # nothing kept any more; the content has not changed
-    afresh = client.get(url).content
-    assert first == kept == afresh
-    assert feedparser.parse(kept).entries
-
-
-def test_a_feed_past_the_page_cache_reads_one_row_set_once_its_items_are_kept(
-    client, settings, django_assert_num_queries
+def test_a_feed_past_the_page_cache_costs_a_fixed_number_of_queries(
+    client, settings, django_assert_max_num_queries
 ):
     client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
-    ArticleFactory.create_batch(3, published=True)
-    client.get("/feed/")
-    with django_assert_num_queries(1):
+    ArticleFactory.create_batch(5, published=True)
+    with django_assert_max_num_queries(5):
         client.get("/feed/")
 
 
-def test_feed_ids_are_permanent_tag_uris_that_survive_a_new_slug(client):
+def test_feed_ids_are_permanent_tag_uris_that_survive_a_new_slug(
+    client, django_capture_on_commit_callbacks
+):
     article = ArticleFactory(published=True, slug="first-slug")
     expected = f"tag:news.example.com,{article.first_published_at:%Y-%m-%d}:article:{article.pk}"
     rss = client.get("/feed/").content.decode()
@@ -153,8 +141,8 @@ def test_feed_ids_are_permanent_tag_uris_that_survive_a_new_slug(client):
     _, atom = parse(client, "/feed/atom/")
     assert atom.entries[0].id == expected
     article.slug = "a-better-slug"
-    article.save()
-    cache.invalidate()  # what the commit of the save does
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save()
     _, again = parse(client, "/feed/")
     assert again.entries[0].id == expected
     assert again.entries[0].link.endswith("/a-better-slug/")

@@ -194,10 +194,10 @@ def test_image_licence_url_and_where_to_license_it_reach_json_ld(client):
 
 
 def test_listing_structured_data_adds_no_query_per_article(client, django_assert_max_num_queries):
-    from articles import cache
+    from newsroom.pagecache import schedule
 
     ArticleFactory.create_batch(20, published=True)
-    cache.current_state()
+    schedule.next_moment()
     with django_assert_max_num_queries(7):
         html = page(client, "/")
     assert len(of_type(html, "CollectionPage")["mainEntity"]["itemListElement"]) == 20

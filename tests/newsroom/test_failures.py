@@ -14,11 +14,10 @@ from unittest import mock
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
 
-from articles.cache import STATE_KEY
+from newsroom import pagecache
 from newsroom.middleware import server_error
 from tests.factories import ArticleFactory, SectionFactory
 from tests.security.live_site import collectstatic, gunicorn, production_like_environment
@@ -68,7 +67,7 @@ def test_a_page_cached_before_the_outage_is_still_served(client, article):
 def test_a_stale_copy_is_served_when_the_page_cache_has_moved_on(client, article):
     fresh = client.get(article.get_absolute_url())
     assert fresh["X-Page-Cache"] == "miss"
-    cache.delete(STATE_KEY)  # the page cache lets go (evicted, or a new generation)
+    pagecache.purge({"nav"})  # a change elsewhere: the kept copy is no longer fresh
     with database_refuses():
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
@@ -77,10 +76,24 @@ def test_a_stale_copy_is_served_when_the_page_cache_has_moved_on(client, article
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_no_stale_copy_shows_an_article_withdrawn_since(client, article):
+    client.get("/")
+    pagecache.purge({f"a{article.pk}"}, withdrawn={f"a{article.pk}"})  # unpublished
+    with database_refuses():
+        response = client.get("/")
+    assert response.status_code == 503
+
+
+def test_no_stale_copy_of_a_page_that_was_never_rendered(client, article):
+    with database_refuses():
+        response = client.get("/section/no-such-section/")
+    assert response.status_code == 503
+
+
 def test_no_stale_copy_for_a_reader_with_a_session(article):
     reader = Client(raise_request_exception=False)
     reader.get("/")
-    cache.delete(STATE_KEY)
+    pagecache.purge({"nav"})
     reader.cookies["sessionid"] = "abc"
     with database_refuses():
         response = reader.get("/")

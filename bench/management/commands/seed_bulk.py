@@ -9,8 +9,8 @@ smaller one. Each item is a pure function of (--seed, its index), so a top-up pr
 the same rows as a single run would have.
 
 Rows go in by batches: COPY through psycopg on PostgreSQL, executemany elsewhere,
-bypassing model instances (and so save(), signals and the page cache invalidation:
-a new page-cache generation starts at the end instead). Image files are a handful of small
+bypassing model instances (and so save(), signals and their page-cache purges:
+every kept page is purged at the end instead). Image files are a handful of small
 shared pictures under MEDIA_ROOT/bench/; the Image and Rendition rows point at them.
 """
 
@@ -28,7 +28,6 @@ from PIL import ImageDraw
 from taggit.models import Tag, TaggedItem
 from tqdm import tqdm
 
-from articles.cache import invalidate as invalidate_page_cache
 from articles.images import RENDITION_SAVE_OPTIONS, rendition_widths
 from articles.management import demo_content
 from articles.models import Article, Author, Byline, Image, Note, Rendition, Section
@@ -36,6 +35,7 @@ from articles.richtext import sanitize_html
 from articles.slugs import make_slug
 from bench.datagen import ROLES, ContentGenerator, rng_for
 from newsletter.models import Subscriber
+from newsroom import pagecache
 
 BULK_USERNAME = "seed-bulk"
 SUBSCRIBER_SOURCE = "import: seed_bulk"
@@ -105,7 +105,7 @@ class Command(BaseCommand):
             self.analyze()
         if added_articles:
             # Rows went in without save() or signals: no cached page may survive them.
-            invalidate_page_cache()
+            pagecache.purge({"all"})
         self.stdout.write(
             f"seed_bulk: {added_articles} articles and {added_subscribers} subscribers added "
             f"in {(timezone.now() - self.started).total_seconds():.0f} s; the database holds "

@@ -1,20 +1,10 @@
-"""The article page in parts that are rendered once and kept.
-
-A request that misses the page cache (a reader with a session, or the first reader
-after a change) still checks the article in the database and assembles its page, but
-the parts that cost the most to build — the article itself with its pictures, the
-meta tags and JSON-LD, the latest and related rails — are rendered once per article
-version (`modified_at`) and page-cache generation, and kept in the cache. Any change a
-part could show (another article published, an author renamed, a picture's credit
-edited, a correction added) starts a new generation, so a kept part is never stale.
-"""
+"""The article page in its parts: meta tags and JSON-LD, breadcrumbs, the article with
+its pictures, and the latest and related rails. Public pages and previews share them."""
 
 from django.conf import settings
-from django.http import Http404
 from django.template.loader import render_to_string
 
-from articles import body, queries, seo
-from articles.cache import kept
+from articles import body, dependencies, queries, seo
 from articles.richtext import body_image_ids
 from newsroom.context_processors import og_locale
 
@@ -27,26 +17,11 @@ PART_TEMPLATES = {
 }
 
 
-def kept_parts(article):
-    """The parts of a public article's page; `article` needs only pk and modified_at."""
-
-    def build():
-        complete = queries.article_for_page(pk=article.pk)
-        if complete is None:  # unpublished a moment ago
-            raise Http404("No such article.")
-        return render_parts(complete)
-
-    return kept(
-        f"article-parts:{article.pk}:{article.modified_at.timestamp()}",
-        build,
-        size=lambda parts: sum(len(part) for part in parts.values()),
-    )
-
-
 def render_parts(article):
-    """Every part of `article`'s page, freshly rendered (previews use this directly)."""
+    """Every part of `article`'s page, and the page-cache keys of what it shows."""
     context = article_context(article)
     parts = {name: render_to_string(template, context) for name, template in PART_TEMPLATES.items()}
+    parts["keys"] = context["keys"]
     parts["title"] = article.seo_title or article.title
     parts["description"] = context["description"]
     parts["canonical_url"] = context["canonical_url"]
@@ -70,7 +45,17 @@ def article_context(article):
     for other in related:
         other.teaser_picture = images.get(other.lead_image_id)
     description = article.seo_description or article.dek or body.plain_excerpt(article.body)
+    keys = {
+        "list",  # the latest rail
+        f"a{article.pk}",
+        f"s{article.section_id}",
+        *(f"au{author.pk}" for author in authors),
+        *(f"t{tag.pk}" for tag in tags),
+        *dependencies.of_images(images),
+        *(f"a{other.pk}" for other in related),
+    }
     return {
+        "keys": keys,
         "site_name": settings.SITE_NAME,
         "og_locale": og_locale(),
         "share_image": seo.share_image(lead_image) if lead_image is not None else None,

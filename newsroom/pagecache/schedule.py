@@ -1,0 +1,69 @@
+"""Scheduled changes reach kept pages on time, with no job.
+
+An app registers a schedule (articles: scheduled publications and front-page expiries)
+that answers two questions from the database: which keys came due in a span of time,
+and when the next moment is. The cache keeps (checked until, next moment); the first
+request after that moment purges what came due and finds the next one.
+"""
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+
+from newsroom.pagecache import store
+
+logger = logging.getLogger(__name__)
+_schedules = []
+
+
+def register(schedule):
+    """`schedule.came_due(since, until)` → keys; `schedule.next_after(moment)` → timestamp or None."""
+    _schedules.append(schedule)
+
+
+def is_passed(due, now=None):
+    """True when the schedule must be asked again: never asked, or its moment came."""
+    return due is None or (due[1] is not None and due[1] <= (now or time.time()))
+
+
+def catch_up(due=None):
+    """Purge what came due since the last check, and return the new (checked, next)."""
+    now = time.time()
+    since = due[0] if due is not None else now
+    keys = set()
+    if since < now:
+        for schedule in _schedules:
+            keys |= schedule.came_due(since, now)
+    if keys:
+        store.purge(keys, at=now)
+    moments = [moment for s in _schedules if (moment := s.next_after(now)) is not None]
+    due = (now, min(moments, default=None))
+    cache.set(store.DUE, due, timeout=None)
+    return due
+
+
+def next_moment():
+    """The next scheduled change as a timestamp (infinity when none, or when the cache
+    cannot tell: nothing is kept then anyway), caught up."""
+    try:
+        due = cache.get(store.DUE)
+        if is_passed(due):
+            due = catch_up(due)
+    except (OperationalError, InterfaceError):
+        raise  # the database is down: the page could not be rendered either
+    except Exception:
+        logger.warning("page cache: schedule unavailable", exc_info=True)
+        return float("inf")
+    return float("inf") if due[1] is None else due[1]
+
+
+def forget():
+    """Something scheduled changed: ask the schedule again at the next request."""
+    try:
+        due = cache.get(store.DUE)
+        now = time.time()
+        cache.set(store.DUE, (due[0] if due else now, now), timeout=None)
+    except Exception:
+        logger.exception("page cache: could not reset the schedule")

@@ -1,0 +1,286 @@
+"""The page cache (newsroom/pagecache): what it keeps, under which key, and how a
+kept page stops being served. What each change purges is in tests/articles/test_purges.py."""
+
+import gzip
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache as django_cache
+from django.db import transaction
+from django.http import HttpResponse
+
+from newsroom import pagecache
+from newsroom.pagecache import schedule
+from newsroom.pagecache.store import Entry, LocalPages, local_pages
+from tests.factories import ArticleFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_second_anonymous_request_is_served_from_the_page_cache(client):
+    ArticleFactory(published=True)
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_public_pages_send_cache_control_for_a_cdn(client, settings):
+    settings.CACHE_PAGE_SECONDS = 300
+    response = client.get("/")
+    cache_control = response["Cache-Control"]
+    assert "public" in cache_control
+    assert "s-maxage=300" in cache_control
+    assert "stale-while-revalidate=" in cache_control
+    assert response.has_header("ETag") and response.has_header("Last-Modified")
+
+
+def test_conditional_get_with_the_etag_answers_304(client):
+    ArticleFactory(published=True)
+    etag = client.get("/")["ETag"]
+    response = client.get("/", headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_conditional_get_with_a_gzip_weakened_etag_answers_304(client):
+    ArticleFactory(published=True)
+    etag = client.get("/", headers={"accept-encoding": "gzip"})["ETag"]
+    assert etag.startswith("W/")
+    response = client.get("/", headers={"if-none-match": etag, "accept-encoding": "gzip"})
+    assert response.status_code == 304
+
+
+def test_conditional_get_with_last_modified_answers_304(client):
+    last_modified = client.get("/")["Last-Modified"]
+    response = client.get("/", headers={"if-modified-since": last_modified})
+    assert response.status_code == 304
+
+
+def test_stale_etag_gets_the_full_page(client):
+    response = client.get("/", headers={"if-none-match": '"not-the-etag"'})
+    assert response.status_code == 200
+
+
+def test_staff_bypass_the_page_cache(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    client.force_login(StaffFactory())
+    response = client.get("/")
+    assert "X-Page-Cache" not in response
+    assert "private" in response["Cache-Control"]
+
+
+def test_anyone_with_a_session_cookie_bypasses_the_page_cache(client, settings):
+    client.get("/")
+    client.cookies[settings.SESSION_COOKIE_NAME] = "some-session"
+    response = client.get("/")
+    assert "X-Page-Cache" not in response
+    assert "public" not in response["Cache-Control"]
+
+
+def test_not_found_pages_are_not_cached(client):
+    client.get("/section/missing/")
+    assert client.get("/section/missing/").get("X-Page-Cache") is None
+
+
+def test_a_cache_hit_replays_the_stored_headers_and_etag(client):
+    ArticleFactory(published=True)
+    miss = client.get("/")
+    hit = client.get("/")
+    assert hit["X-Page-Cache"] == "hit"
+    assert hit["ETag"] == miss["ETag"] and hit["Content-Type"] == miss["Content-Type"]
+    assert hit["Cache-Control"] == miss["Cache-Control"]
+    assert hit.content == miss.content
+
+
+def test_readers_who_accept_gzip_get_the_page_compressed_once_and_kept_so(client):
+    ArticleFactory(published=True, title="A story worth compressing")
+    first = client.get("/", headers={"accept-encoding": "gzip"})
+    hit = client.get("/", headers={"accept-encoding": "gzip"})
+    assert (first["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert hit["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in hit["Vary"]
+    assert hit.content == first.content
+    assert "A story worth compressing" in gzip.decompress(hit.content).decode()
+
+
+def test_plain_and_gzip_readers_get_separate_copies(client):
+    ArticleFactory(published=True)
+    client.get("/", headers={"accept-encoding": "gzip"})
+    plain = client.get("/")
+    assert plain["X-Page-Cache"] == "miss"
+    assert not plain.has_header("Content-Encoding")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_hit_skips_the_middleware_below_the_page_cache(client):
+    ArticleFactory(published=True)
+    client.get("/")
+    with mock.patch(
+        "django.contrib.sessions.middleware.SessionMiddleware.process_request"
+    ) as sessions:
+        assert client.get("/")["X-Page-Cache"] == "hit"
+    sessions.assert_not_called()
+
+
+def test_a_hit_keeps_the_headers_the_middleware_below_added(client):
+    ArticleFactory(published=True)
+    miss = client.get("/")
+    hit = client.get("/")
+    for header in ("X-Frame-Options", "Content-Security-Policy", "Vary", "Content-Length"):
+        assert hit.get(header) == miss.get(header), header
+
+
+def test_a_page_whose_response_sets_a_cookie_is_never_shared(rf):
+    def set_cookie(request):
+        response = HttpResponse("<p>for one reader</p>")
+        response.set_cookie("greeting", "hello")
+        return response
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    response = pagecache.cached_page(set_cookie)(request)
+    assert "xkey" not in response and "public" not in response.get("Cache-Control", "")
+
+
+def test_only_the_query_parameters_a_page_reads_make_a_new_copy(client):
+    ArticleFactory(published=True)
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    pages = len(django_cache._cache) if hasattr(django_cache, "_cache") else None
+    for junk in ("?utm_source=newsletter", "?junk=1", "?junk=2&utm_campaign=x"):
+        assert client.get("/" + junk)["X-Page-Cache"] == "hit", junk
+    if pages is not None:
+        assert len(django_cache._cache) == pages  # nothing new was stored
+    assert client.get("/?page=1")["X-Page-Cache"] == "miss"  # a parameter it reads
+
+
+def test_the_host_and_scheme_are_part_of_the_key(client, settings):
+    settings.ALLOWED_HOSTS = ["news.example.com", "other.example.com"]
+    ArticleFactory(published=True)
+    assert client.get("/", HTTP_HOST="news.example.com")["X-Page-Cache"] == "miss"
+    assert client.get("/", HTTP_HOST="other.example.com")["X-Page-Cache"] == "miss"
+    assert client.get("/", HTTP_HOST="news.example.com", secure=True)["X-Page-Cache"] == "miss"
+    assert client.get("/", HTTP_HOST="news.example.com")["X-Page-Cache"] == "hit"
+
+
+def test_a_disallowed_host_gets_400_even_for_a_kept_page(client, settings):
+    settings.ALLOWED_HOSTS = ["news.example.com"]
+    client.get("/", HTTP_HOST="news.example.com")
+    assert client.get("/", HTTP_HOST="news.example.com")["X-Page-Cache"] == "hit"
+    assert client.get("/", HTTP_HOST="evil.example.net").status_code == 400
+
+
+def test_pages_carry_their_dependency_keys_for_http_caches(client):
+    article = ArticleFactory(published=True)
+    response = client.get(article.get_absolute_url())
+    keys = set(response["xkey"].split())
+    assert {"all", "nav", "list", f"a{article.pk}", f"s{article.section_id}"} <= keys
+    assert response["Surrogate-Key"] == response["xkey"]
+    assert set(response["Cache-Tag"].split(",")) == keys
+
+
+def test_a_purge_stales_only_the_pages_that_carry_the_key(client):
+    one, other = ArticleFactory(published=True), ArticleFactory(published=True)
+    client.get(one.get_absolute_url())
+    client.get(other.get_absolute_url())
+    pagecache.purge({f"a{one.pk}"})
+    assert client.get(one.get_absolute_url())["X-Page-Cache"] == "miss"
+    assert client.get(other.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_a_page_rendered_while_a_purge_happened_is_not_fresh(settings):
+    settings.PAGE_CACHE_CLOCK_SKEW_SECONDS = 0.1
+    entry = Entry.describe(started=100.0, fresh_until=1e12, keys={"a1", "all"})
+    assert entry.is_fresh({}, now=200.0)
+    assert not entry.is_fresh({"pc:mark:a1": 100.05}, now=200.0)  # within the clock skew
+    assert entry.is_fresh({"pc:mark:a1": 99.0}, now=200.0)
+    assert not entry.is_fresh({}, now=1e12)
+
+
+def test_a_transaction_purges_once_with_every_key(sent_purges, transactional_db):
+    with transaction.atomic():
+        pagecache.purge_on_commit({"a1"})
+        with transaction.atomic():
+            pagecache.purge_on_commit({"a2"})
+        pagecache.purge_on_commit({"list"})
+        assert sent_purges == []
+    assert sent_purges == [{"a1", "a2", "list"}]
+
+
+def test_a_rolled_back_transaction_purges_nothing(sent_purges, transactional_db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        pagecache.purge_on_commit({"a1"})
+        raise RuntimeError
+    assert sent_purges == []
+
+
+def test_keys_asked_for_outside_a_rolled_back_savepoint_are_still_purged(
+    sent_purges, transactional_db
+):
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            pagecache.purge_on_commit({"a1"})
+            raise RuntimeError
+        pagecache.purge_on_commit({"a2"})
+    assert len(sent_purges) == 1 and "a2" in sent_purges[0]
+
+
+def test_the_schedule_purges_what_came_due_at_its_moment(client, monkeypatch):
+    ArticleFactory(published=True)
+    client.get("/")
+    calls = []
+
+    class Due:
+        def came_due(self, since, until):
+            calls.append((since, until))
+            return {"list"}
+
+        def next_after(self, moment):
+            return None
+
+    monkeypatch.setattr(schedule, "_schedules", [Due()])
+    django_cache.set("pc:due", (time.time() - 5, time.time() - 1), timeout=None)
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert calls and client.get("/")["X-Page-Cache"] == "hit"
+
+
+def test_a_workers_memory_keeps_to_its_byte_budget(settings):
+    settings.PAGE_CACHE_LOCAL_BYTES = 1000
+    pages = LocalPages()
+    for n in range(10):
+        pages.put(str(n), Entry(0, 1, (), content=b"x" * 200))
+    assert pages._bytes <= 1000
+    assert pages.get("9") is not None and pages.get("0") is None
+
+
+def test_a_worker_serves_a_hot_page_from_its_own_memory_judged_by_the_shared_marks(client):
+    article = ArticleFactory(published=True)
+    client.get(article.get_absolute_url())
+    django_cache.delete_many([key for key in django_cache._cache if "pc:page:" in key])
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    pagecache.purge({f"a{article.pk}"})
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+
+
+def test_every_page_renders_with_the_dummy_cache(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    local_pages.clear()
+    article = ArticleFactory(published=True)
+    for url in ("/", article.get_absolute_url(), "/feed/", "/sitemap.xml", "/search/?q=story"):
+        first, second = client.get(url), client.get(url)
+        assert first.status_code == second.status_code == 200, url
+        assert second["X-Page-Cache"] == "miss", url
+
+
+def test_a_cache_that_fails_costs_readers_nothing(client, monkeypatch):
+    article = ArticleFactory(published=True)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("the cache went away")
+
+    for name in ("get", "get_many", "set", "set_many"):
+        monkeypatch.setattr(django_cache, name, broken)
+    local_pages.clear()
+    assert client.get(article.get_absolute_url()).status_code == 200
+    assert client.get("/").status_code == 200
