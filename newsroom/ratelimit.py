@@ -14,6 +14,7 @@ client address (it honours TRUSTED_PROXY_COUNT).
 import contextlib
 import functools
 import hashlib
+import logging
 import math
 import time
 
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+logger = logging.getLogger(__name__)
 
 
 def parse_rate(rate):
@@ -174,7 +177,12 @@ def ratelimit(scope, *, key=_client_key, methods=("POST",), template_name=None):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method in methods:
-                retry_after = hit(scope, key(request))
+                try:
+                    retry_after = hit(scope, key(request))
+                except Exception:
+                    # The cache is away: readers go through unlimited until it is back.
+                    logger.warning("rate limit %s unavailable", scope, exc_info=True)
+                    retry_after = None
                 if retry_after is not None:
                     return too_many_requests(request, retry_after, template_name=template_name)
             return view(request, *args, **kwargs)

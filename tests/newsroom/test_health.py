@@ -34,3 +34,10 @@ def test_health_with_a_redis_cache_that_does_not_answer(client):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["cache"] == "down"
+
+
+def test_a_cache_turned_off_by_configuration_is_healthy(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["cache"] == "off"

@@ -54,3 +54,16 @@ def test_behind_a_proxy_the_right_most_forwarded_address_counts(settings):
         "/", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.9", REMOTE_ADDR="10.0.0.1"
     )
     assert ratelimit.client_ip(request) == "203.0.113.9"
+
+
+def test_search_lets_readers_through_when_the_cache_is_away(client, settings, db):
+    # A Redis cache on a port nobody listens on: counting fails, reading goes on.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(3):
+        assert client.get("/search/?q=anything").status_code == 200
