@@ -19,6 +19,7 @@ Anything scheduled (a publication time, a front-page expiry) also asks the sched
 again, so the moment it comes due is known (newsroom/pagecache/schedule.py).
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from taggit.models import Tag, TaggedItem
@@ -76,11 +77,8 @@ def byline_changed(sender, instance, raw=False, **kwargs):
 
 
 def tagged_item_changed(sender, instance, raw=False, **kwargs):
-    if (
-        not raw
-        and instance.content_type.model_class() is Article
-        and _is_public(instance.object_id)
-    ):
+    kind = ContentType.objects.get_for_id(instance.content_type_id).model_class()
+    if not raw and kind is Article and _is_public(instance.object_id):
         pagecache.purge_on_commit({f"a{instance.object_id}", f"list:t{instance.tag_id}"})
 
 

@@ -870,9 +870,9 @@ class WordPressImporter:
 def _one_transaction():
     """One transaction whose identical commit callbacks run once.
 
-    Each saved row asks for the same page-cache invalidation on commit (articles/
-    signals.py); a post saves several rows. The same function registered twice in this
-    transaction is the same work twice, so only its first registration is kept.
+    A post saves several rows, and the same named function registered twice in this
+    transaction is the same work twice, so only its first registration is kept (the
+    page cache merges its own purges into one already: newsroom/pagecache/commit.py).
     """
     with transaction.atomic():
         yield
