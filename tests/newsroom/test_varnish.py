@@ -13,10 +13,19 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
+
+from articles.models import Note
+from articles.services import add_note, save_article
+from articles.templatetags.articles_tags import iso
+from newsroom.pagecache import purgers
+from tests.factories import ArticleFactory, SectionFactory, StaffFactory
 
 VCL = Path(__file__).resolve().parents[2] / "deploy" / "varnish" / "newsroom.vcl"
 XKEY_VMOD = Path("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so")
@@ -305,3 +314,124 @@ def test_a_purge_by_key_refreshes_only_the_pages_with_that_key(backend, varnish)
 
 def test_a_purge_without_keys_is_refused(backend, varnish):
     assert varnish.get("/", method="PURGE").status == 400
+
+
+# --- the site through Varnish ----------------------------------------------------
+
+CORRECTION = "The vote was on Tuesday, not Monday (correction 7f3a)."
+
+
+@pytest.fixture(scope="module")
+def varnish_on_site(live_server, tmp_path_factory):
+    backend_port = urlsplit(live_server.url).port
+    varnish = Varnish(varnish_or_skip(), tmp_path_factory.mktemp("varnish-site"), backend_port)
+    yield varnish
+    varnish.stop()
+
+
+@pytest.fixture
+def site(varnish_on_site, settings):
+    """The site as readers reach it: through Varnish, which Newsroom purges."""
+    settings.CACHE_PURGE_URLS = [varnish_on_site.url]
+    # Each test under its own host name, so it starts with nothing cached.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".example.com"]
+    return Through(varnish_on_site)
+
+
+@pytest.fixture
+def purges(monkeypatch):
+    """Every set of keys Newsroom sends to the caches in front (and still sends it)."""
+    sent = []
+    send = purgers.send
+
+    def recording(keys):
+        keys = list(keys)
+        sent.append(keys)
+        send(keys)
+
+    monkeypatch.setattr(purgers, "send", recording)
+    return sent
+
+
+@pytest.fixture
+def story():
+    section = SectionFactory(name="World", slug="world")
+    return ArticleFactory(
+        published=True,
+        section=section,
+        title="Parliament votes on the budget",
+        publish_at=timezone.now() - timedelta(hours=2),
+    )
+
+
+def pages_showing(article):
+    return {
+        "article": article.get_absolute_url(),
+        "home": "/",
+        "section": f"/section/{article.section.slug}/",
+        "feed": "/feed/",
+    }
+
+
+def warm(site, paths):
+    for path in paths.values():
+        site.get(path)
+    for name, path in paths.items():
+        answer = site.get(path)
+        assert answer.status == 200, (name, answer.status)
+        assert answer.headers["X-Cache"] == "HIT", (name, answer.headers["X-Cache"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_reaches_every_page_showing_the_article_through_varnish_within_2_s(
+    site, story, purges
+):
+    paths = pages_showing(story)
+    warm(site, paths)
+
+    add_note(article=story, kind=Note.Kind.CORRECTION, text=CORRECTION)
+    committed = time.monotonic()
+    story.refresh_from_db()
+    shows = {
+        "article": CORRECTION,
+        "home": f'Updated <time datetime="{iso(story.updated_at)}"',
+        "section": f'Updated <time datetime="{iso(story.updated_at)}"',
+        "feed": CORRECTION,
+    }
+
+    seen = {}
+    while len(seen) < len(paths) and time.monotonic() - committed < 2:
+        for name, path in paths.items():
+            if name not in seen and shows[name] in site.get(path).text:
+                seen[name] = round(time.monotonic() - committed, 3)
+        time.sleep(0.02)
+
+    assert purges, "the correction sent a purge"
+    assert set(seen) == set(paths), f"seen within 2 s: {seen}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_save_purges_nothing_and_the_pages_stay_varnish_hits(site, story, purges):
+    draft = ArticleFactory(section=story.section, title="Not yet for readers")
+    editor = StaffFactory(is_superuser=True)
+    paths = pages_showing(story)
+    warm(site, paths)
+
+    draft.title = "Still not for readers"
+    save_article(article=draft, by=editor)
+
+    assert purges == []
+    for name, path in paths.items():
+        answer = site.get(path)
+        assert answer.headers["X-Cache"] == "HIT", name
+        assert int(answer.headers["Age"]) >= 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tracking_parameters_get_the_home_pages_copy(site, story):
+    warm(site, {"home": "/"})
+
+    answer = site.get("/?utm_source=newsletter&utm_medium=email")
+
+    assert answer.headers["X-Cache"] == "HIT"
+    assert story.title in answer.text
