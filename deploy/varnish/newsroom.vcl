@@ -2,8 +2,10 @@
 # Varnish 7 in front of Newsroom's gunicorn (README, "Varnish and CDNs").
 #
 # Debian: apt-get install varnish varnish-modules (for vmod xkey), then run e.g.
-#   varnishd -a :80 -f /srv/newsroom/deploy/varnish/newsroom.vcl -s malloc,1G
-# and set CACHE_PURGE_URLS=http://127.0.0.1:80 for Newsroom.
+#   varnishd -a :6081 -f /etc/varnish/newsroom.vcl -s malloc,1G -p http_gzip_support=off
+# and set CACHE_PURGE_URLS=http://127.0.0.1:6081 for Newsroom. With http_gzip_support
+# off, Varnish keeps the gzip and the plain copy gunicorn makes (Vary: Accept-Encoding)
+# instead of gunzipping its one gzip copy for every client that does not take gzip.
 #
 # What it does:
 # - keeps what Newsroom marks `public` for its `s-maxage`, tagged with the response's
@@ -67,6 +69,12 @@ sub vcl_recv {
     # A reader's page is the same for everyone: csrftoken, analytics cookies and the
     # like would only split the cache.
     unset req.http.Cookie;
+    # Two copies at most (Vary: Accept-Encoding): gzip or plain.
+    if (req.http.Accept-Encoding ~ "(?i)\bgzip\b") {
+        set req.http.Accept-Encoding = "gzip";
+    } else {
+        unset req.http.Accept-Encoding;
+    }
 
     # The cache key's path and query: parameters sorted, and only those a page reads
     # kept (page, q, p; page_id and attachment_id are WordPress addresses that the
@@ -140,7 +148,10 @@ sub vcl_backend_response {
     }
     # Stale-while-revalidate: a copy past its s-maxage, or soft-purged, is served for up
     # to this long while one request fetches the new copy; after that readers wait for it.
-    set beresp.grace = 2m;
+    # Newsroom's own stale-while-revalidate, when it sends one, decides instead.
+    if (beresp.http.Cache-Control !~ "(?i)stale-while-revalidate=") {
+        set beresp.grace = 2m;
+    }
     # Falls through to the built-in: Set-Cookie, private, no-cache, no-store and Vary: *
     # are never shared.
 }

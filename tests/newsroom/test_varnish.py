@@ -71,7 +71,7 @@ class Varnish:
         vcl.write_text(render_vcl(backend_port))
         self.log = open(workdir / "varnishd.log", "wb")  # noqa: SIM115
         command = [varnishd, "-F", "-n", str(workdir / "n"), "-a", f"127.0.0.1:{self.port}"]
-        command += ["-f", str(vcl), "-s", "malloc,64m", "-T", "none"]
+        command += ["-f", str(vcl), "-s", "malloc,64m", "-T", "none", "-p", "http_gzip_support=off"]
         if os.geteuid() == 0:
             command += ["-j", "none"]  # no varnish user needed for a private test instance
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
@@ -127,7 +127,10 @@ class FakeBackend(ThreadingHTTPServer):
 
     daemon_threads = True
     pages = {
-        "/page/": (200, {"Cache-Control": "public, max-age=60, s-maxage=300"}),
+        "/page/": (
+            200,
+            {"Cache-Control": "public, max-age=60, s-maxage=300", "Vary": "Accept-Encoding"},
+        ),
         "/unmarked/": (200, {}),
         "/private/": (200, {"Cache-Control": "private, no-cache"}),
         "/boom/": (503, {"Cache-Control": "public, s-maxage=300"}),
@@ -145,7 +148,13 @@ class FakeBackend(ThreadingHTTPServer):
 class FakePage(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path
-        self.server.requests.append({"path": path, "cookie": self.headers.get("Cookie")})
+        self.server.requests.append(
+            {
+                "path": path,
+                "cookie": self.headers.get("Cookie"),
+                "accept-encoding": self.headers.get("Accept-Encoding"),
+            }
+        )
         status, headers = self.server.pages.get(path.split("?")[0], (404, {}))
         body = f"{path} #{len(self.server.requests)}".encode()
         self.send_response(status)
@@ -258,6 +267,13 @@ def test_host_and_scheme_are_part_of_the_key(backend, varnish):
 
     assert (other_host.headers["X-Cache"], https.headers["X-Cache"]) == ("MISS", "MISS")
     assert varnish.get("/page/").headers["X-Cache"] == "HIT"
+
+
+def test_gzip_and_plain_readers_each_have_one_copy(backend, varnish):
+    for accept in ("gzip, deflate, br, zstd", "gzip", "br", None, "gzip;q=1.0, identity"):
+        varnish.get("/page/", headers={"Accept-Encoding": accept} if accept else {})
+
+    assert [request["accept-encoding"] for request in backend.requests] == ["gzip", None]
 
 
 def test_a_session_cookie_passes_and_other_cookies_are_dropped(backend, varnish):
