@@ -440,7 +440,6 @@ def test_a_draft_save_purges_nothing_and_the_pages_stay_varnish_hits(site, story
     for name, path in paths.items():
         answer = site.get(path)
         assert answer.headers["X-Cache"] == "HIT", name
-        assert int(answer.headers["Age"]) >= 0
 
 
 @pytest.mark.django_db(transaction=True)
