@@ -141,3 +141,14 @@ def read_cache(environ):
         # A Redis that stops answering costs a request half a second, not a hang.
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+
+
+def read_urls(environ, name):
+    """Absolute http(s) URLs separated by commas or spaces; none when unset."""
+    urls = re.split(r"[\s,]+", environ.get(name, "").strip())
+    urls = [url.rstrip("/") for url in urls if url]
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{name} must list http:// or https:// URLs (got {url!r})")
+    return urls

@@ -332,6 +332,20 @@ RATELIMITS = {
     "search-ip": ENV.get("RATELIMIT_SEARCH_IP", "60/m"),
 }
 
+# HTTP caches in front (README, "Varnish and CDNs"): each change purges the dependency keys
+# it touches in every one configured here (newsroom/pagecache/purgers.py). The *_API_URL
+# settings exist so tests can point the adapters at local fakes.
+CACHE_PURGE_URLS = env.read_urls(ENV, "CACHE_PURGE_URLS")
+FASTLY_SERVICE_ID = ENV.get("FASTLY_SERVICE_ID", "").strip()
+FASTLY_API_TOKEN = ENV.get("FASTLY_API_TOKEN", "").strip()
+FASTLY_API_URL = ENV.get("FASTLY_API_URL", "").strip() or "https://api.fastly.com"
+CLOUDFLARE_ZONE_ID = ENV.get("CLOUDFLARE_ZONE_ID", "").strip()
+CLOUDFLARE_API_TOKEN = ENV.get("CLOUDFLARE_API_TOKEN", "").strip()
+CLOUDFLARE_API_URL = (
+    ENV.get("CLOUDFLARE_API_URL", "").strip() or "https://api.cloudflare.com/client/v4"
+)
+CACHE_PURGE_TIMEOUT_SECONDS = 2.0
+
 # Transport security follows the scheme of SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

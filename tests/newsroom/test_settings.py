@@ -116,3 +116,18 @@ def test_an_https_site_url_turns_on_transport_security():
         SECRET_KEY="k" * 60,
     )
     assert result.stdout.split() == ["False", "True", "True", "True"], result.stderr
+
+
+def test_cache_purge_urls_are_separated_by_commas_or_spaces():
+    raw = "http://varnish-1:6081/, http://varnish-2:6081 http://10.0.0.3"
+    assert env.read_urls({"CACHE_PURGE_URLS": raw}, "CACHE_PURGE_URLS") == [
+        "http://varnish-1:6081",
+        "http://varnish-2:6081",
+        "http://10.0.0.3",
+    ]
+    assert env.read_urls({}, "CACHE_PURGE_URLS") == []
+
+
+def test_a_cache_purge_url_that_is_not_http_names_the_variable():
+    with pytest.raises(ConfigError, match="CACHE_PURGE_URLS"):
+        env.read_urls({"CACHE_PURGE_URLS": "varnish-1:6081"}, "CACHE_PURGE_URLS")
