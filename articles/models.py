@@ -31,6 +31,12 @@ class Section(models.Model):
         return reverse("articles:section-detail", kwargs={"slug": self.slug})
 
 
+class ImageQuerySet(models.QuerySet):
+    def rights_expired(self, *, today=None):
+        """Images whose rights have ended (Image.is_expired, as a query)."""
+        return self.filter(usable_until__lt=today or timezone.localdate())
+
+
 class Image(models.Model):
     file = models.ImageField(upload_to="images/%Y/%m/", width_field="width", height_field="height")
     width = models.PositiveIntegerField(editable=False, default=0)
@@ -81,6 +87,8 @@ class Image(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
 
+    objects = ImageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-uploaded_at"]
         constraints = [
@@ -98,6 +106,7 @@ class Image(models.Model):
 
     @property
     def is_expired(self):
+        """The rights have ended (a query: Image.objects.rights_expired())."""
         return self.usable_until is not None and self.usable_until < timezone.localdate()
 
     @property

@@ -10,12 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from articles.admin import EstimatedCountPaginator
 from newsletter import services
 from newsletter.charts import weekly_chart
 from newsletter.emails import render_roundup
 from newsletter.forms import ImportForm, IssueSendForm
 from newsletter.models import BounceEvent, Delivery, Issue, IssueArticle, Subscriber
+from newsroom.paginators import EstimatedCountPaginator
 
 STATS_CACHE_KEY = "newsletter:admin:subscriber-stats"
 STATS_CACHE_SECONDS = 60

@@ -6,8 +6,8 @@ from django.test import Client
 from django.utils import timezone
 from taggit.models import Tag
 
-from articles.admin import EstimatedCountPaginator
 from articles.models import Article, Note, OldSlug
+from newsroom.paginators import EstimatedCountPaginator
 from tests.articles.admin_helpers import article_form_data, change_url
 from tests.factories import (
     ArticleFactory,

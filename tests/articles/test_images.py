@@ -274,6 +274,13 @@ def test_expired_rights_are_flagged_in_the_image_list(editor_client):
     assert "Old rights" in response.content.decode()
 
 
+def test_the_image_list_can_show_only_images_still_usable(editor_client):
+    ImageFactory(usable_until="2000-01-01", alt_text="Old rights")
+    ImageFactory(usable_until=None, alt_text="No end date")
+    page = editor_client.get("/admin/articles/image/?rights=valid").content.decode()
+    assert "No end date" in page and "Old rights" not in page
+
+
 def test_picker_lists_library_images_for_the_editor(editor_client):
     ImageFactory(alt_text="Harbour cranes")
     response = editor_client.get("/admin/articles/image/picker/?CKEditorFuncNum=-1&q=harbour")

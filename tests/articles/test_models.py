@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from articles.models import Article, OldSlug
+from articles.models import Article, Image, OldSlug
 from tests.factories import ArticleFactory, ImageFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,15 @@ def test_checklist_refuses_an_image_whose_rights_ended():
         lead_image=ImageFactory(usable_until=timezone.localdate() - timedelta(days=1))
     )
     assert any("rights to the lead image ended" in p for p in article.publish_problems())
+
+
+def test_an_image_whose_rights_ended_yesterday_is_expired_in_python_and_in_sql():
+    today = timezone.localdate()
+    ended = ImageFactory(usable_until=today - timedelta(days=1))
+    last_day = ImageFactory(usable_until=today)
+    open_ended = ImageFactory(usable_until=None)
+    assert [ended.is_expired, last_day.is_expired, open_ended.is_expired] == [True, False, False]
+    assert list(Image.objects.rights_expired()) == [ended]
 
 
 def test_checklist_requires_alt_text_and_credit_of_inline_images():

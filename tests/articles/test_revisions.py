@@ -3,7 +3,7 @@ from reversion.models import Version
 from taggit.models import Tag, TaggedItem
 
 from articles import services
-from articles.admin import readable_text, word_diff
+from articles.admin.revisions import readable_text, word_diff
 from articles.models import Article
 from tests.articles.admin_helpers import article_form_data, change_url
 from tests.factories import ArticleFactory, EditorFactory
