@@ -7,7 +7,6 @@ See README.md, "Running in production".
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +19,6 @@ from newsroom.security import read_admin_path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 ENV = os.environ
-TESTING = "pytest" in sys.modules
 
 SITE_URL = env.read_site_url(ENV)
 SITE_NAME = ENV.get("SITE_NAME", "The Newsroom")
@@ -211,10 +209,6 @@ PERMISSIONS_POLICY |= {
     "publickey-credentials-get": ["self"],
 }
 
-if TESTING:
-    # Hashing at full strength makes a test suite that creates users crawl.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 # One language drives <html lang>, og:locale, the feeds' language and the news sitemap.
 LANGUAGE_CODE = env.read_language_code(ENV, default="en-gb")
 # The newsroom's zone: the admin shows and reads times in it (with its abbreviation, from
@@ -234,7 +228,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -391,7 +385,7 @@ LOGGING = {
 
 TAGGIT_CASE_INSENSITIVE = True
 
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # The curated front page (README, "For editors"): a lead story and up to this many more.

@@ -2,6 +2,7 @@ import contextlib
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 
 from newsroom.pagecache.store import local_pages
 
@@ -39,3 +40,12 @@ def sent_purges(monkeypatch):
     sent = []
     monkeypatch.setattr("newsroom.pagecache.purgers.send", lambda keys: sent.append(set(keys)))
     return sent
+
+
+@pytest.fixture
+def reader_with_session(settings):
+    """A reader whose browser holds a session cookie: every request goes past the page
+    cache to the view. A client of its own, so a test can compare it with `client`."""
+    reader = Client()
+    reader.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
+    return reader

@@ -92,6 +92,7 @@ def django_env(database_url, **extra):
     """The environment of a project process (manage.py) against `database_url`."""
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECRET_KEY": "fault-tests-only-" + "x" * 40,

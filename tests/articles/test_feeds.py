@@ -112,23 +112,21 @@ def test_hostile_title_cannot_break_the_feed(client):
     assert feed.entries[0].title == "]]></title><script>alert(1)</script>"
 
 
-def test_an_items_kept_content_follows_an_edit_at_once(client, settings):
-    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"  # past the page cache
+def test_an_items_kept_content_follows_an_edit_at_once(reader_with_session):
     article = ArticleFactory(published=True, body="<p>First telling.</p>")
-    assert "First telling." in client.get("/feed/").content.decode()
+    assert "First telling." in reader_with_session.get("/feed/").content.decode()
     article.body = "<p>Second telling.</p>"
     article.save()
-    feed = client.get("/feed/").content.decode()
+    feed = reader_with_session.get("/feed/").content.decode()
     assert "Second telling." in feed and "First telling." not in feed
 
 
 def test_a_feed_past_the_page_cache_costs_a_fixed_number_of_queries(
-    client, settings, django_assert_max_num_queries
+    reader_with_session, django_assert_max_num_queries
 ):
-    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
     ArticleFactory.create_batch(5, published=True)
     with django_assert_max_num_queries(5):
-        client.get("/feed/")
+        reader_with_session.get("/feed/")
 
 
 def test_feed_ids_are_permanent_tag_uris_that_survive_a_new_slug(

@@ -82,7 +82,7 @@ def run_manage(*args, **variables):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env={**clean, **variables},
+        env={**clean, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **variables},
         capture_output=True,
         text=True,
         timeout=60,
