@@ -5,7 +5,7 @@ sign-up limits (settings.RATELIMITS), the sign-in throttle per account
 (newsroom.login_throttle) and the newsletter's sending cap (`acquire`). Limits are
 "count/period" strings ("20/h", "5/m") so operations can tune them without a deploy of
 code. With REDIS_URL set every process shares the counters; with the local-memory cache
-each process counts alone.
+each process counts alone; the dummy cache counts nothing (no request is ever limited).
 
 Clients are told apart by newsroom.security.client_ip, the project's one reading of the
 client address (it honours TRUSTED_PROXY_COUNT).
@@ -80,14 +80,22 @@ class Window:
         return self.period - self.elapsed
 
     def incr(self, amount=1):
-        """Count `amount` events in this window; return the window's count."""
+        """Count `amount` events in this window; return the window's count.
+
+        A cache that keeps nothing (the dummy cache) makes every call the window's first.
+        """
+        counted = self.counted(amount)
+        return amount if counted is None else counted
+
+    def counted(self, amount=1):
+        """incr(), but None when the cache kept nothing (the dummy cache)."""
         timeout = 2 * self.period + 1  # the next window still reads this one
         cache.add(self.key, 0, timeout=timeout)
         try:
             return cache.incr(self.key, amount)
-        except ValueError:  # evicted between add() and incr()
+        except ValueError:  # evicted between add() and incr(), or never kept
             cache.set(self.key, amount, timeout=timeout)
-            return amount
+            return amount if cache.get(self.key) is not None else None
 
     def decr(self):
         with contextlib.suppress(ValueError):
@@ -112,15 +120,23 @@ def acquire(scope, identity, *, limit, period=1, now=None):
     """Take one of `limit` slots per fixed window of `period` seconds.
 
     Returns 0 when a slot was taken, else the seconds until the window ends (the caller
-    sleeps and asks again). For steady caps such as "100 messages a second across every
-    worker" (the newsletter's sending throttle), where a burst at a window's edge is
-    harmless; request limits use `hit`, which also weighs the previous window.
+    sleeps and asks again), or None when the cache cannot count: the dummy cache keeps
+    nothing, or the cache server is down. With None the caller limits itself alone.
+    For steady caps such as "100 messages a second across every worker" (the
+    newsletter's sending throttle), where a burst at a window's edge is harmless;
+    request limits use `hit`, which also weighs the previous window.
     """
     window = Window(scope, identity, period=period, now=now)
-    if window.incr() <= limit:
-        return 0
-    window.decr()
-    return max(0.001, window.remaining_seconds)
+    try:
+        used = window.counted()
+        if used is not None and used > limit:
+            window.decr()
+    except Exception as error:  # the cache server's own errors (redis.ConnectionError …)
+        logger.warning("The cache cannot count %s: %s", scope, error)
+        return None
+    if used is None:
+        return None
+    return 0 if used <= limit else max(0.001, window.remaining_seconds)
 
 
 def hit(scope, identity, *, rate=None, now=None):

@@ -13,7 +13,6 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.utils import DNS_NAME
@@ -24,6 +23,7 @@ from django.utils import timezone
 from newsletter.models import Issue, Subscriber
 from newsletter.sending import journal, ledger
 from newsletter.sending.message import PreparedRoundup
+from newsroom import ratelimit
 from newsroom.mail import envelope_recipient
 
 logger = logging.getLogger("newsletter.sending")
@@ -159,44 +159,40 @@ class HandOver:
             raise smtplib.SMTPDataError(code, reply)
 
 
-def _count_this_second(key):
-    """How many messages were counted in this second, this one included; None if the
-    cache cannot count (the dummy cache).
-
-    The one place Throttle touches a counter: at merge it can become a call to the
-    project's fixed-window counter (newsroom/ratelimit.py).
-    """
-    if not cache.add(key, 1, timeout=5):
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired or evicted between add() and incr()
-            return None if not cache.add(key, 1, timeout=5) else 1
-    return 1 if cache.get(key) == 1 else None
-
-
 class Throttle:
-    """At most `rate` messages per second across every worker sharing the cache.
+    """At most `rate` messages per second across every worker sharing the cache, counted
+    in the project's fixed-window counter (newsroom.ratelimit.acquire, a window a second).
 
-    Never spins: every pass of the loop sleeps until the next second. A cache that
-    cannot count (the dummy cache) paces this worker alone at `rate`.
+    Never spins: a worker over the cap sleeps until the next second. When the cache
+    cannot count (the dummy cache, or Redis down) the worker paces itself alone at
+    `rate`, a per-process limit (n workers send up to n x rate), and asks the cache again
+    only after ALONE_SECONDS: a dead Redis costs one failed try every few seconds, not
+    one per message.
     """
+
+    ALONE_SECONDS = 5
 
     def __init__(self, rate):
         self.rate = rate
         self._next_alone = 0.0
+        self._alone_until = 0.0
 
     def wait(self):
         if not self.rate:
             return
         while True:
             now = time.time()
-            used = _count_this_second(f"newsletter:rate:{int(now)}")
-            if used is None:
+            if now < self._alone_until:
                 self._pace_alone(now)
                 return
-            if used <= self.rate:
+            seconds = ratelimit.acquire("newsletter-sending", "all", limit=self.rate, now=now)
+            if seconds is None:
+                self._alone_until = now + self.ALONE_SECONDS
+                self._pace_alone(now)
                 return
-            time.sleep(max(0.001, int(now) + 1 - now))
+            if not seconds:
+                return
+            time.sleep(seconds)
 
     def _pace_alone(self, now):
         if self._next_alone > now:

@@ -1,13 +1,16 @@
 import binascii
 import datetime
+import time
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from newsletter import sending, services
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending.message import TOKEN_SLOT
 from tests.factories import IssueFactory, SubscriberFactory
+from tests.smtp import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +192,33 @@ def test_the_throttle_paces_alone_without_spinning_on_the_dummy_cache(monkeypatc
     for _ in range(11):
         throttle.wait()
     assert clock["now"] == pytest.approx(1002.0)
+
+
+def test_workers_sharing_the_cache_share_the_throttles_cap(monkeypatch):
+    clock = _fake_clock(monkeypatch)
+    workers = [sending.Throttle(5), sending.Throttle(5)]
+    for n in range(12):
+        workers[n % 2].wait()
+    assert 1002.0 <= clock["now"] < 1003.0
+
+
+def test_the_throttle_paces_alone_and_seldom_asks_while_redis_is_down(monkeypatch, caplog):
+    gone = {
+        "BACKEND": "newsroom.redis_cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/14",  # nothing listens there
+    }
+    clock = _fake_clock(monkeypatch)
+    throttle = sending.Throttle(5)
+    started = time.perf_counter()
+    with override_settings(CACHES={"default": gone}):
+        for _ in range(11):
+            throttle.wait()
+        assert clock["now"] == pytest.approx(1002.0)  # 5 a second, this worker alone
+        assert time.perf_counter() - started < 5  # one failed try, not one per message
+        assert caplog.text.count("The cache cannot count") == 1
+        clock["now"] += sending.Throttle.ALONE_SECONDS
+        throttle.wait()
+        assert caplog.text.count("The cache cannot count") == 2  # asks again, later
 
 
 def test_claims_read_on_past_the_last_claimed_row(issue):

@@ -1,8 +1,9 @@
 import pytest
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from newsroom import ratelimit
+from tests.smtp import free_port
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,30 @@ def test_a_burst_cannot_double_up_across_a_window_boundary():
     retry_after = ratelimit.hit("t", "a", rate="2/m", now=181.0)
     assert retry_after is not None and 0 < retry_after <= 60
     assert ratelimit.hit("t", "a", rate="2/m", now=181.0 + retry_after) is None
+
+
+def test_acquire_takes_a_slot_or_names_the_seconds_until_the_window_ends():
+    assert ratelimit.acquire("t", "a", limit=2, now=10.25) == 0
+    assert ratelimit.acquire("t", "a", limit=2, now=10.5) == 0
+    assert ratelimit.acquire("t", "a", limit=2, now=10.75) == pytest.approx(0.25)
+    assert ratelimit.acquire("t", "a", limit=2, now=11.0) == 0  # a new window
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        # A Redis that is gone: nothing listens on this port.
+        {
+            "BACKEND": "newsroom.redis_cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}",
+        },
+    ],
+    ids=["dummy cache", "redis down"],
+)
+def test_acquire_says_when_the_cache_cannot_count(cache):
+    with override_settings(CACHES={"default": cache}):
+        assert ratelimit.acquire("t", "a", limit=1, now=10.0) is None
 
 
 def test_the_decorator_answers_429_with_retry_after(settings):
