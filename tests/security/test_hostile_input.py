@@ -20,7 +20,7 @@ from articles.models import Article, Author, Image, Section
 from newsletter.emails import render_roundup
 from newsletter.models import Issue, IssueArticle
 from tests.factories import AuthorFactory, ImageFactory, SectionFactory, StaffFactory, image_file
-from tests.security.admin_forms import submit
+from tests.rendered_form import submit
 from tests.security.payloads import (
     EMAILS,
     PAYLOADS,
@@ -104,7 +104,12 @@ def made_by_admin(client, number, payload):
     suffix = f"hostile-{number}"
 
     section_saved = saved(
-        submit(client, "/admin/articles/section/add/", {"name": text, "slug": suffix})
+        submit(
+            client,
+            "/admin/articles/section/add/",
+            {"name": text, "slug": suffix},
+            form_id="section_form",
+        )
     )
     section = Section.objects.get(slug=suffix) if section_saved else SectionFactory(slug=suffix)
 
@@ -113,6 +118,7 @@ def made_by_admin(client, number, payload):
             client,
             "/admin/articles/author/add/",
             {"name": text, "slug": suffix, "role": text, "bio": text},
+            form_id="author_form",
         )
     )
     author = Author.objects.get(slug=suffix) if author_saved else AuthorFactory(slug=suffix)
@@ -124,6 +130,7 @@ def made_by_admin(client, number, payload):
             "/admin/articles/image/add/",
             {"alt_text": text, "caption": text, "credit": text, "source": text},
             files={"file": image_file(width=400, height=300, name="hostile.jpg")},
+            form_id="image_form",
         )
     )
     image = Image.objects.exclude(pk__in=before).get() if image_saved else ImageFactory()
@@ -148,12 +155,12 @@ def made_by_admin(client, number, payload):
         "bylines-0-position": "0",
     }
     url = "/admin/articles/article/add/"
-    article_saved = saved(submit(client, url, fields))
+    article_saved = saved(submit(client, url, fields, form_id="article_form"))
     if not article_saved:
         # The body may be refused with a clear error (an image not from the library):
         # the payload still goes through every other field.
         body = "<p>A paragraph the sanitiser keeps.</p>"
-        article_saved = saved(submit(client, url, {**fields, "body": body}))
+        article_saved = saved(submit(client, url, {**fields, "body": body}, form_id="article_form"))
     article = Article.objects.filter(slug=suffix).first()
     # Only a NUL byte or an over-long title may be refused; anything else must be
     # stored (safely) or the test would prove nothing.
