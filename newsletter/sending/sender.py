@@ -185,7 +185,7 @@ class Throttle:
             if now < self._alone_until:
                 self._pace_alone(now)
                 return
-            seconds = ratelimit.acquire("newsletter-sending", "all", limit=self.rate, now=now)
+            seconds = ratelimit.acquire("newsletter-send", "all", limit=self.rate, now=now)
             if seconds is None:
                 self._alone_until = now + self.ALONE_SECONDS
                 self._pace_alone(now)
