@@ -44,19 +44,43 @@ def _selection(queryset):
     return queryset.select_related("section", "lead_image").prefetch_related("bylines")
 
 
-@admin.action(description="Publish now…", permissions=["publish"])
-def publish_now(modeladmin, request, queryset):
-    if request.POST.get("confirm") != "yes":
-        return _confirmation(
-            modeladmin,
-            request,
-            _selection(queryset),
-            action="publish_now",
-            title="Publish these articles now?",
-            template="publish_confirmation.html",
-        )
-    _run(modeladmin, request, queryset, services.publish_article, "Published")
-    return None
+def _confirmed_action(name, *, description, service, verb, title, template):
+    """An action that shows its confirmation page first, then runs `service` on each."""
+
+    @admin.action(description=description, permissions=["publish"])
+    def action(modeladmin, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            return _confirmation(
+                modeladmin,
+                request,
+                _selection(queryset),
+                action=name,
+                title=title,
+                template=template,
+            )
+        _run(modeladmin, request, queryset, service, verb)
+        return None
+
+    action.__name__ = action.__qualname__ = name  # the admin's name for it in the POST
+    return action
+
+
+publish_now = _confirmed_action(
+    "publish_now",
+    description="Publish now…",
+    service=services.publish_article,
+    verb="Published",
+    title="Publish these articles now?",
+    template="publish_confirmation.html",
+)
+unpublish = _confirmed_action(
+    "unpublish",
+    description="Unpublish…",
+    service=services.unpublish_article,
+    verb="Unpublished",
+    title="Take these articles off the site?",
+    template="unpublish_confirmation.html",
+)
 
 
 @admin.action(description="Schedule…", permissions=["publish"])
@@ -75,21 +99,6 @@ def schedule(modeladmin, request, queryset):
         template="schedule_confirmation.html",
         extra={"form": form, "media": modeladmin.media + form.media},
     )
-
-
-@admin.action(description="Unpublish…", permissions=["publish"])
-def unpublish(modeladmin, request, queryset):
-    if request.POST.get("confirm") != "yes":
-        return _confirmation(
-            modeladmin,
-            request,
-            _selection(queryset),
-            action="unpublish",
-            title="Take these articles off the site?",
-            template="unpublish_confirmation.html",
-        )
-    _run(modeladmin, request, queryset, services.unpublish_article, "Unpublished")
-    return None
 
 
 @admin.action(description="Submit for review", permissions=["change"])
