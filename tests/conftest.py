@@ -49,3 +49,14 @@ def reader_with_session(settings):
     reader = Client()
     reader.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
     return reader
+
+
+@pytest.fixture
+def kept_pages(monkeypatch):
+    """The keys of the pages the page cache keeps during the test, in order."""
+    from newsroom.pagecache import store
+
+    kept = []
+    keep = store.keep
+    monkeypatch.setattr(store, "keep", lambda key, entry: (kept.append(key), keep(key, entry)))
+    return kept

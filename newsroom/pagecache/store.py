@@ -96,6 +96,11 @@ class LocalPages:
         self._pages = OrderedDict()  # key -> entry
         self._bytes = 0
 
+    @property
+    def size(self):
+        """Bytes of page content this worker holds."""
+        return self._bytes
+
     def get(self, key):
         with self._lock:
             entry = self._pages.get(key)
