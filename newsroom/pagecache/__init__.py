@@ -17,7 +17,9 @@ sent there too (`purgers.send`).
 
 Scheduled articles appear on time with no job: the moment of the next scheduled change
 is kept beside the marks; the first request after it asks the registered schedule
-what came due, purges those keys, and finds the next moment (`schedule.py`).
+what came due, purges those keys, and finds the next moment (`schedule.py`). Pages
+with a list key are also fresh only until that moment, so an HTTP cache in front
+(s-maxage) follows too.
 
 A kept page outlives its freshness (STALE_PAGE_SECONDS) so it can be served while the
 database is down, unless it shows an article withdrawn since (`purge(withdrawn=…)`).
@@ -42,6 +44,8 @@ __all__ = [
 BROWSER_MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 60
 ALWAYS = ("all", "nav")
+# Pages that a scheduled publication or expiry changes: lists, the front page, sitemaps.
+SCHEDULED = ("list", "home", "sitemap")
 
 
 def depends_on(request, *keys):
@@ -77,7 +81,9 @@ def cached_page(view, *, query=(), keys=()):
 
 def _mark_shareable(request, response, started):
     keys = getattr(request, "page_cache_keys", None) or set(ALWAYS)
-    fresh_until = min(started + settings.CACHE_PAGE_SECONDS, schedule.next_moment())
+    fresh_until = started + settings.CACHE_PAGE_SECONDS
+    if any(key.startswith(SCHEDULED) for key in keys):
+        fresh_until = min(fresh_until, schedule.next_moment())
     spoken = " ".join(sorted(keys))
     response["xkey"] = response["Surrogate-Key"] = spoken
     response["Cache-Tag"] = spoken.replace(" ", ",")
