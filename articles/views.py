@@ -327,12 +327,13 @@ SNIPPET_MARK = "<!--snippet-->"
 def search_results(request, articles, *, query):
     """Each result's card (picture, labels, title, byline, dateline), with the snippet
     highlighted for the query in its place."""
-    articles = queries.for_cards(articles)
-    depends_on(request, *dependencies.of_cards(articles))
-    cards = rendered_teasers(articles, template_name="includes/search_result.html")
+    ranked = list(articles)  # the ranking's rows carry what the snippets need
+    complete = queries.for_cards(ranked)
+    depends_on(request, *dependencies.of_cards(complete))
+    cards = rendered_teasers(complete, template_name="includes/search_result.html")
     return [
         mark_safe(card.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
-        for card, article in zip(cards, articles, strict=True)
+        for card, article in zip(cards, ranked, strict=True)
     ]
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from newsroom.env import read_cache
 from newsroom.pagecache.store import local_pages
-from tests.factories import ArticleFactory, EditorFactory
+from tests.factories import ArticleFactory, StaffFactory
 from tests.faults import free_port
 
 pytestmark = [
@@ -71,7 +71,7 @@ def test_readers_editors_and_the_cache_survive_redis_going_away(redis, settings)
         assert response.status_code == 200, url
 
     article.title = "Edited during the outage"
-    services.save_article(article=article, by=EditorFactory())  # the purge fails, the save stands
+    services.save_article(article=article, by=StaffFactory())  # the purge fails, the save stands
     article.refresh_from_db()
     assert article.title == "Edited during the outage"
     assert "Edited during the outage" in reader.get(article.get_absolute_url()).content.decode()
