@@ -64,8 +64,15 @@ def desk_for(user, *, now=None):
         desk.published_today = _rows(
             articles.published(now=now).filter(publish_at__gte=start_of_day).newest_first()
         )
+        # Corrections as readers see them: only those on articles public now (a note on
+        # a draft, a withdrawn or a not-yet-due article is shown to nobody, so it is not
+        # news to the desk), and only on articles this person may open.
         desk.corrections = list(
-            Note.objects.filter(kind=Note.Kind.CORRECTION, created_at__gte=now - CORRECTIONS_WINDOW)
+            Note.objects.filter(
+                kind=Note.Kind.CORRECTION,
+                created_at__gte=now - CORRECTIONS_WINDOW,
+                article__in=articles.published(now=now).values("pk"),
+            )
             .select_related("article")
             .order_by("-created_at", "-pk")[:ROWS]
         )

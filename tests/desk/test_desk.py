@@ -83,3 +83,29 @@ def test_the_admin_carries_the_publications_name(client, settings):
     assert f"{settings.SITE_NAME}</a>" in html or settings.SITE_NAME in html.split("<h1", 2)[1]
     assert "Django administration" not in html
     assert f"<title>Desk | {settings.SITE_NAME} admin</title>" in html
+
+
+def test_recent_corrections_list_only_corrections_readers_can_see(client):
+    """A correction on an article that is not public (taken down, or not due yet) is on no
+    page a reader sees, so the desk's "Recent corrections" leaves it out."""
+    editor = EditorFactory()
+    now = timezone.now()
+    public = ArticleFactory(
+        title="Still public", published=True, publish_at=now - timedelta(hours=1)
+    )
+    withdrawn = ArticleFactory(
+        title="Taken down", status="draft", publish_at=now - timedelta(days=1)
+    )
+    not_due = ArticleFactory(
+        title="Out tomorrow", status="scheduled", publish_at=now + timedelta(hours=20)
+    )
+    for article, text in [
+        (public, "The date of the vote was wrong."),
+        (withdrawn, "The mayor was misnamed."),
+        (not_due, "The figures were swapped."),
+    ]:
+        Note.objects.create(article=article, kind="correction", text=text)
+    corrections = panel(desk_html(client, editor), "corrections")
+    assert "Still public" in corrections and "date of the vote" in corrections
+    assert "Taken down" not in corrections and "misnamed" not in corrections
+    assert "Out tomorrow" not in corrections and "swapped" not in corrections
