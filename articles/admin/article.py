@@ -298,6 +298,7 @@ class ArticleAdmin(ArticleHistoryMixin, ArticleEditorMixin, VersionAdmin):
             "autosave_url": reverse("admin:articles_article_autosave", args=[object_id])
             if object_id
             else reverse("admin:articles_article_autosave_new"),
+            "autosave_fields": services.AUTOSAVE_FIELDS,
         }
 
     def _refuse_contributor(self, request, object_id):

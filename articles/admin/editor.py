@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Article, Image
+from articles.richtext import sanitize_html
 
 #: The checklist's fields and the element each links to on the form.
 FIELD_ANCHORS = {
@@ -87,7 +88,8 @@ class ArticleEditorMixin:
         article = Article(
             title=data.get("title", ""),
             dek=data.get("dek", ""),
-            body=data.get("body", ""),
+            # As it will be stored: the picker's images tied to the library, as on save.
+            body=sanitize_html(data.get("body", "")),
             seo_description=data.get("seo_description", ""),
         )
         section = data.get("section", "")

@@ -180,3 +180,23 @@ def test_the_live_checklist_answers_for_unsaved_values(client, editor):
     assert messages["Give the lead image a credit."] == "id_lead_image"
     assert answer["lead_image"]["alt"] == "A harbour"
     assert not Article.objects.exists()
+
+
+def test_the_live_checklist_takes_an_image_from_the_picker_as_the_save_will(client, editor):
+    """The picker writes data-file, which the save turns into the library's id: the live
+    checklist reads the body the same way and does not call it a foreign image."""
+    image = ImageFactory(alt_text="A harbour")
+    picked = f'<figure><img src="{image.file.url}" alt="" data-file="{image.pk}"></figure>'
+    foreign = '<figure><img src="https://elsewhere.example/x.jpg" alt="x"></figure>'
+
+    def body_problems(body):
+        answer = client.post(
+            "/admin/articles/article/editor/checklist/",
+            {"title": "Draft", "body": body, "bylines-TOTAL_FORMS": "0"},
+        ).json()
+        return [item["message"] for item in answer["items"] if item["field"] == "body"]
+
+    assert body_problems(f"<p>Text.</p>{picked}") == []
+    assert body_problems(f"<p>Text.</p>{foreign}") == [
+        "Every image in the body must come from the image library."
+    ]

@@ -4,7 +4,10 @@
 //   chosen;
 // - autosave: every 10 s of change and on leaving the page, with "Saved 12 s ago"; a
 //   published article's text is only kept as a revision (readers see nothing of it);
-// - Ctrl/Cmd-S saves and stays; bylines move up and down without a reload;
+// - Ctrl/Cmd-S saves and stays: when only what autosave keeps changed in a draft (the
+//   text, kind, section, lead image), it saves at once without a page load; anything else
+//   (status, time, bylines, tags, or a public article) goes through the admin's own save;
+// - bylines move up and down without a reload;
 // - the body's editable area gets an accessible name.
 "use strict";
 {
@@ -31,6 +34,17 @@
     // The baseline is taken once the rich-text editor has settled (it rewrites the body it
     // loads); an editor who typed before that compares against the page as it came.
     const asLoaded = snapshot();
+    // What autosave does not keep (status, time, bylines, tags…), as the page came: while it
+    // is unchanged, Ctrl/Cmd-S can save through autosave and stay on the page.
+    const autosaveFields = new Set((root.dataset.autosaveFields || "").split(" ").filter(Boolean));
+    const others = () => {
+      const values = new FormData(form);
+      Array.from(values.keys()).forEach((name) => {
+        if (autosaveFields.has(name) || name === "expected_version" || name === "csrfmiddlewaretoken") values.delete(name);
+      });
+      return new URLSearchParams(values).toString();
+    };
+    const othersAsLoaded = others();
     let saved = null;
     window.addEventListener("load", () => setTimeout(() => { saved = dirty ? asLoaded : snapshot(); }, 300));
     let dirty = false;
@@ -38,6 +52,7 @@
     let savedAt = null;
     let saving = false;
     let problem = "";
+    let conflicted = false;
     let checkTimer = null;
 
     // --- The live checklist and the lead image preview --------------------------------
@@ -138,30 +153,33 @@
 
     const isNew = () => /\/add\/autosave\/$/.test(autosaveUrl);
     const autosave = async ({ leaving = false } = {}) => {
-      if (!dirty || saving || submitting || !autosaveUrl || saved === null) return;
+      if (!dirty || saving || submitting || !autosaveUrl || saved === null) return false;
       const sending = snapshot();
       if (sending === saved) {
         dirty = false;
-        return;
+        return true;
       }
       const title = form.querySelector("#id_title");
       const section = form.querySelector("#id_section");
       if (isNew() && (!title || !title.value.trim() || !section || !section.value)) {
         problem = "";
         if (status) status.textContent = "Autosave starts once the article has a title and a section.";
-        return;
+        return false;
       }
       saving = true;
       dirty = false;
       render();
+      let ok = false;
       try {
         const response = await fetch(autosaveUrl, { method: "POST", body: new FormData(form), credentials: "same-origin", keepalive: leaving });
         const answer = await response.json();
         if (!response.ok) {
           problem = answer.error || "Not saved.";
+          conflicted = Boolean(answer.conflict);
           if (!answer.conflict) dirty = true;  // try again after the next change
         } else {
           problem = "";
+          ok = true;
           saved = sending;
           savedAt = Date.now();
           if (version) version.value = answer.version;
@@ -179,6 +197,7 @@
         saving = false;
         render();
       }
+      return ok;
     };
 
     const changed = (event) => {
@@ -214,14 +233,34 @@
     }
 
     // --- Ctrl/Cmd-S: save and stay -----------------------------------------------------
+    const fullSave = () => {
+      const button = form.querySelector("input[name=_continue]");
+      if (button) {
+        submitting = true;
+        button.click();
+      }
+    };
+    const saveAndStay = async () => {
+      if (submitting) return;
+      const inPlace = !root.hasAttribute("data-public") && autosaveUrl && saved !== null && others() === othersAsLoaded;
+      if (!inPlace) {
+        fullSave();
+        return;
+      }
+      while (saving) await new Promise((resolve) => setTimeout(resolve, 100));
+      dirty = true;
+      if (await autosave()) {
+        if (!savedAt && status) status.textContent = "No changes to save.";
+        return;
+      }
+      // Not saved in place: a conflict is shown as it is; anything else (a missing title or
+      // section, a value the form refuses) goes to the admin's save, which marks the field.
+      if (!conflicted) fullSave();
+    };
     document.addEventListener("keydown", (event) => {
       if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
         event.preventDefault();
-        const button = form.querySelector("input[name=_continue]");
-        if (button) {
-          submitting = true;
-          button.click();
-        }
+        saveAndStay();
       }
     });
 
@@ -260,9 +299,17 @@
     });
 
     // The body's editable area is a role=textbox without a name: give it the field's label.
+    // Its toolbar and dialogs (a heading, a link, an inserted image) change it without an
+    // input event: watching it keeps the checklist and autosave up to date with them too
+    // (from the baseline on: the editor's own rewrite of what it loads is no change).
+    let watchedBody = null;
     const nameBody = () => {
       const body = document.querySelector(".field-body .ProseMirror[contenteditable]");
       if (body && !body.hasAttribute("aria-label")) body.setAttribute("aria-label", "Body");
+      if (body && body !== watchedBody) {
+        watchedBody = body;
+        new MutationObserver(() => { if (saved !== null) changed(); }).observe(body, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["href", "src"] });
+      }
     };
     setTimeout(nameBody, 0);
     window.addEventListener("load", nameBody);
