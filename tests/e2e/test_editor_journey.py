@@ -135,6 +135,7 @@ def insert_library_image(page):
     with page.expect_popup() as popup_info:
         dialog.get_by_role("button", name="Browse...").click()
     picker = popup_info.value
+    picker.wait_for_load_state("domcontentloaded")  # the picker listens for clicks from then on
     choice = picker.get_by_role("button", name=re.compile(re.escape(ALT)))
     with picker.expect_event("close"):  # the picker hands the image over and closes
         choice.click()
