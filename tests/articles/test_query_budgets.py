@@ -118,15 +118,14 @@ def test_cached_page_costs_no_queries(client, django_assert_num_queries):
 
 @pytest.mark.parametrize("n", [1, 10])
 def test_a_reader_with_a_session_gets_the_page_within_its_budget(
-    client, settings, django_assert_max_num_queries, n
+    reader_with_session, django_assert_max_num_queries, n
 ):
     article, author = build_site(n)
-    client.cookies[settings.SESSION_COOKIE_NAME] = "reader-session"
     for url, budget in [
         (article.get_absolute_url(), ARTICLE_BUDGET),
         ("/", LISTING_BUDGET),
         (author.get_absolute_url(), LISTING_BUDGET),
     ]:
         with django_assert_max_num_queries(budget):
-            response = client.get(url)
+            response = reader_with_session.get(url)
         assert "X-Page-Cache" not in response and "private" in response["Cache-Control"]

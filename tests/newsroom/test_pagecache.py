@@ -71,10 +71,9 @@ def test_staff_bypass_the_page_cache(client):
     assert "private" in response["Cache-Control"]
 
 
-def test_anyone_with_a_session_cookie_bypasses_the_page_cache(client, settings):
+def test_anyone_with_a_session_cookie_bypasses_the_page_cache(client, reader_with_session):
     client.get("/")
-    client.cookies[settings.SESSION_COOKIE_NAME] = "some-session"
-    response = client.get("/")
+    response = reader_with_session.get("/")
     assert "X-Page-Cache" not in response
     assert "public" not in response["Cache-Control"]
 
