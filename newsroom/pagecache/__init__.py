@@ -44,8 +44,6 @@ __all__ = [
 BROWSER_MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 60
 ALWAYS = ("all", "nav")
-# Pages that a scheduled publication or expiry changes: lists, the front page, sitemaps.
-SCHEDULED = ("list", "home", "sitemap")
 
 
 def depends_on(request, *keys):
@@ -82,7 +80,7 @@ def cached_page(view, *, query=(), keys=()):
 def _mark_shareable(request, response, started):
     keys = getattr(request, "page_cache_keys", None) or set(ALWAYS)
     fresh_until = started + settings.CACHE_PAGE_SECONDS
-    if any(key.startswith(SCHEDULED) for key in keys):
+    if schedule.follows(keys):
         fresh_until = min(fresh_until, schedule.next_moment())
     spoken = " ".join(sorted(keys))
     response["xkey"] = response["Surrogate-Key"] = spoken

@@ -42,13 +42,18 @@ class PageCacheMiddleware:
             return self.get_response(request)  # the stack below answers 400
         try:
             entry, fresh, marks, due = store.lookup(key)
-            if entry is not None and schedule.is_passed(due):
-                schedule.catch_up(due)
-                entry, fresh, marks, due = store.lookup(key)
         except Exception:
-            # The cache or the database is away: render (or fail) below as usual.
+            # The cache is away: render below as usual.
             logger.warning("page cache unavailable", exc_info=True)
             entry, fresh, marks = None, False, {}
+        if fresh and schedule.follows(entry.keys) and schedule.is_passed(due):
+            try:
+                schedule.catch_up(due)
+                entry, fresh, marks, due = store.lookup(key)
+            except Exception:
+                # The database is away: render below (which serves this copy if it fails).
+                logger.warning("page cache: schedule unavailable", exc_info=True)
+                fresh = False
         if fresh:
             return self.answer(request, entry, "hit")
 

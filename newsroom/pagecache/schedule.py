@@ -16,6 +16,13 @@ from newsroom.pagecache import store
 
 logger = logging.getLogger(__name__)
 _schedules = []
+# Keys of the pages a scheduled publication or expiry changes: lists, the front page, sitemaps.
+SCHEDULED = ("list", "home", "sitemap")
+
+
+def follows(keys):
+    """True for a page the schedule can change (it carries a list key)."""
+    return any(key.startswith(SCHEDULED) for key in keys)
 
 
 def register(schedule):
