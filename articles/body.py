@@ -9,10 +9,10 @@ site makes no outside requests.
 
 import html
 import re
-from collections import defaultdict
 
 from django.conf import settings
-from django.utils.html import escape, format_html, strip_tags
+from django.core.files.storage import FileSystemStorage
+from django.utils.html import conditional_escape, escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 from articles.models import Image, Rendition
@@ -80,50 +80,66 @@ def is_showable(image):
     return image is not None and bool(image.file) and not image.is_expired
 
 
+# A stored name FileSystemStorage.url() returns unchanged after its base URL: nothing to
+# quote, no dot segment or empty segment for urljoin() to resolve.
+PLAIN_NAME_RE = re.compile(r"(?!.*(?:^|/)\.)(?!.*//)[A-Za-z0-9_\-][A-Za-z0-9_\-./]*\Z")
+
+
+def file_url(file):
+    """`file.url`, without FileSystemStorage's quoting and URL joining for plain names.
+
+    A teaser card shows a dozen rendition URLs; storage.url() costs more than the rest
+    of the card's picture. The result is the same string.
+    """
+    storage = file.storage
+    # __class__, not type(): the default storage is a lazy proxy of the real one.
+    if storage.__class__.url is FileSystemStorage.url and PLAIN_NAME_RE.match(file.name or ""):
+        return storage.base_url + file.name
+    return file.url
+
+
 def _url(file, *, absolute):
-    url = file.url
+    url = file_url(file)
     return settings.SITE_URL + url if absolute and url.startswith("/") else url
 
 
 def picture(image, *, sizes="100vw", lazy=True, priority=False, absolute=False, alt=None):
     """A `<picture>` for `image`; falls back to the original file while renditions are made."""
-    by_format = defaultdict(list)
+    by_format = {"avif": [], "webp": [], "jpeg": []}
     for rendition in renditions_of(image):
-        by_format[rendition.format].append(rendition)
-    for found in by_format.values():
-        found.sort(key=lambda rendition: rendition.width)
+        by_format.setdefault(rendition.format, []).append(rendition)
+    sizes = conditional_escape(sizes)
 
     def srcset(renditions):
-        return ", ".join(f"{_url(r.file, absolute=absolute)} {r.width}w" for r in renditions)
-
-    sources = [
-        format_html(
-            '<source type="{}" srcset="{}" sizes="{}">', mime, srcset(by_format[fmt]), sizes
+        renditions.sort(key=_width)
+        return escape(
+            ", ".join(f"{_url(r.file, absolute=absolute)} {r.width}w" for r in renditions)
         )
+
+    sources = "".join(
+        f'<source type="{mime}" srcset="{srcset(by_format[fmt])}" sizes="{sizes}">'
         for fmt, mime in SOURCE_TYPES
         if by_format[fmt]
-    ]
+    )
     jpegs = by_format["jpeg"]
     if jpegs:
+        jpeg_srcset = f' srcset="{srcset(jpegs)}" sizes="{sizes}"'
         default = next((r for r in jpegs if r.width >= DEFAULT_SRC_WIDTH), jpegs[-1])
         src = _url(default.file, absolute=absolute)
-        jpeg_srcset = format_html(' srcset="{}" sizes="{}"', srcset(jpegs), sizes)
     else:
         src = _url(image.file, absolute=absolute)
         jpeg_srcset = ""
     loading = ' loading="lazy"' if lazy and not priority else ""
     fetch = ' fetchpriority="high"' if priority else ""
-    img = format_html(
-        '<img src="{}"{} width="{}" height="{}" alt="{}"{}{} decoding="async">',
-        src,
-        jpeg_srcset,
-        image.width,
-        image.height,
-        image.alt_text if alt is None else alt,
-        mark_safe(loading),
-        mark_safe(fetch),
+    alt = conditional_escape(image.alt_text if alt is None else alt)
+    return mark_safe(
+        f'<picture>{sources}<img src="{escape(src)}"{jpeg_srcset} width="{image.width}" '
+        f'height="{image.height}" alt="{alt}"{loading}{fetch} decoding="async"></picture>'
     )
-    return format_html("<picture>{}{}</picture>", mark_safe("".join(sources)), img)
+
+
+def _width(rendition):
+    return rendition.width
 
 
 def credit_html(image, *, label="Photo"):
