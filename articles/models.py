@@ -8,6 +8,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
+from articles.links import dated_slug_url, slug_url
 from articles.richtext import SanitizedHTMLField, body_image_ids, has_foreign_images
 from articles.slugs import unique_slug
 
@@ -28,7 +29,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+        return slug_url("articles:section-detail", self.slug)
 
 
 class ImageQuerySet(models.QuerySet):
@@ -202,7 +203,7 @@ class Author(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+        return slug_url("articles:author-detail", self.slug)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -363,14 +364,13 @@ class Article(models.Model):
         if self.publish_at is None:
             return reverse("articles:article-preview", kwargs={"pk": self.pk})
         local = timezone.localtime(self.publish_at)
-        return reverse(
+        # reverse("articles:article-detail", …), put together without the resolver's work.
+        return dated_slug_url(
             "articles:article-detail",
-            kwargs={
-                "year": local.year,
-                "month": f"{local.month:02d}",
-                "day": f"{local.day:02d}",
-                "slug": self.slug,
-            },
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            slug=self.slug,
         )
 
     @property
