@@ -340,6 +340,14 @@ class Article(models.Model):
             models.Index(fields=["-modified_at"], name="article_modified_idx"),
             # The admin's article list, newest first, over every status.
             models.Index(fields=["-publish_at", "-id"], name="article_publish_idx"),
+            # Public listings newest first (the statuses of Article.PUBLIC_STATUSES): an
+            # index-only scan in order, so page 2,000 reads its 40,000 keys from the
+            # index instead of sorting every public article.
+            models.Index(
+                fields=["-publish_at", "-id"],
+                condition=Q(status__in=["published", "scheduled"]),
+                name="article_public_publish_idx",
+            ),
         ]
         permissions = [
             ("publish_article", "Can publish, schedule and unpublish articles"),
