@@ -32,9 +32,10 @@ def article_for_page(**lookup):
     )
 
 
-def for_cards(articles):
+def for_cards(articles, *, with_body=True):
     """`articles` with everything a teaser card shows, loading at once (3 queries) those
-    that a listing read only partly (its narrow, seekable query of keys).
+    that a listing read only partly (its narrow, seekable query of keys). Search results
+    show no paragraphs (`with_body=False`): their rows leave the body out.
 
     As `Article.objects.for_listing()`, but the pictures' renditions are read as plain
     rows (body.attach_renditions): a page of cards has some 240, and model instances
@@ -44,8 +45,9 @@ def for_cards(articles):
     partial = [article.pk for article in articles if article.get_deferred_fields()]
     loaded = {}
     if partial:
+        complete = Article.objects.all() if with_body else Article.objects.defer("body")
         loaded = (
-            Article.objects.select_related("section", "lead_image")
+            complete.select_related("section", "lead_image")
             .prefetch_related(
                 Prefetch(
                     "bylines",

@@ -328,7 +328,7 @@ def search_results(request, articles, *, query):
     """Each result's card (picture, labels, title, byline, dateline), with the snippet
     highlighted for the query in its place."""
     ranked = list(articles)  # the ranking's rows carry what the snippets need
-    complete = queries.for_cards(ranked)
+    complete = queries.for_cards(ranked, with_body=False)
     depends_on(request, *dependencies.of_cards(complete))
     cards = rendered_teasers(complete, template_name="includes/search_result.html")
     return [
