@@ -73,3 +73,32 @@ def test_paragraphs_are_plain_text():
         "One & two",
         "Three",
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "renditions/2026/12/photo-800.jpg",
+        "renditions/a b.jpg",
+        "renditions/é.webp",
+        "renditions/../photo.jpg",
+        "renditions//photo.jpg",
+        "renditions/.hidden.jpg",
+        "renditions/it's~(1).avif",
+    ],
+)
+def test_rendition_urls_are_the_storages_own(name):
+    rendition = RenditionFactory.build(file=name)
+    assert body.file_url(rendition.file) == rendition.file.storage.url(name)
+
+
+def test_a_picture_loaded_as_rows_is_the_picture_of_the_model_instances():
+    image = ImageFactory()
+    for fmt in ("avif", "webp", "jpeg"):
+        for width in (1200, 400, 800):
+            RenditionFactory(image=image, format=fmt, width=width, height=width // 2)
+    image.refresh_from_db()
+    as_rows = body.load_images([image.pk])[image.pk]
+    assert body.picture(as_rows, sizes="50vw") == body.picture(image, sizes="50vw")
+    body.attach_renditions([image])
+    assert body.picture(image, sizes="50vw") == body.picture(as_rows, sizes="50vw")
