@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e lint format check screenshots bench bench-send bench-send-faults clean
+.PHONY: run test e2e lint format check screenshots bench bench-day bench-send bench-send-faults clean
 
 $(PY):
 	@python=$$(bin/find-python) || exit 1; \
@@ -59,10 +59,16 @@ screenshots: $(VENV)/.dev-installed
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/newsroom_bench
 bench: $(VENV)/.run-installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/pages.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/newsroom_day.py --skip-collectstatic $(BENCH_DAY_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/admin_lists.py --skip-collectstatic
 	npm install --prefix bench/lighthouse --no-audit --no-fund --silent
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/lighthouse/run.py --skip-collectstatic
 	$(MAKE) bench-send
+
+# A newsroom's busy day (issue 15): Zipf-spread readers under wrk, with and without an editor
+# at work; BENCH_DAY_ARGS="--varnish http://127.0.0.1:6081" sends the readers through Varnish.
+bench-day: $(VENV)/.run-installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/newsroom_day.py $(BENCH_DAY_ARGS)
 
 # The round-up to 100,000 subscribers, in a database of its own (SEND_BENCH_DATABASE_URL,
 # default newsroom_send_bench): it empties that database's newsletter tables first.
