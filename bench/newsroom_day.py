@@ -28,9 +28,12 @@ Needs a database filled by `manage.py seed_bulk` and the Debian package `wrk`. I
 
 wrk rather than a Python load generator: on this 2-core machine a Python client spends
 more CPU per request than a page-cache hit costs gunicorn, so it would measure itself.
-With --varnish URL the readers and the polls go through Varnish (started separately,
-with gunicorn on --port as its backend); the editor's purges reach Varnish through
-CACHE_PURGE_URLS, which defaults to that URL.
+With --varnish the readers and the polls go through Varnish: a private varnishd this
+script starts on --varnish-port with deploy/varnish/newsroom.vcl (--vcl), its backend
+pointed at the gunicorn on --port; or, with --varnish-url URL, one started separately
+with that gunicorn as its backend. The editor's purges reach it through CACHE_PURGE_URLS,
+which defaults to its URL. Varnish's hits are counted by the VCL's X-Cache (HIT, and
+STALE: a soft-purged copy served while the new one is fetched).
 """
 
 import argparse
@@ -50,7 +53,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import environment, serving, zipf  # noqa: E402 (after the path set-up above)
+from bench import environment, serving, varnish, zipf  # noqa: E402 (after the path set-up above)
 
 WRK_SCRIPT = BASE_DIR / "bench" / "wrk_day.lua"
 
@@ -76,7 +79,12 @@ POLL_GIVE_UP = 30.0
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8115, help="gunicorn's port")
-    parser.add_argument("--varnish", help="readers go through this Varnish base URL")
+    parser.add_argument(
+        "--varnish", action="store_true", help="start varnishd and send the readers through it"
+    )
+    parser.add_argument("--varnish-port", type=int, default=8116)
+    parser.add_argument("--vcl", type=Path, default=varnish.DEFAULT_VCL)
+    parser.add_argument("--varnish-url", help="readers go through this running Varnish instead")
     parser.add_argument("--duration", type=int, default=60, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=1, help="no-edit + edit runs (median)")
     parser.add_argument("--connections", type=int, default=16, help="readers (wrk connections)")
@@ -158,11 +166,10 @@ def warm(base, paths, header):
 class EditorDay(threading.Thread):
     """The editor's schedule, run beside the readers for `duration` seconds."""
 
-    def __init__(self, *, duration, base, varnish):
+    def __init__(self, *, duration, base):
         super().__init__(daemon=True)
         self.duration = duration
         self.base = base
-        self.varnish = varnish
         self.actions = {name: [] for name, _, _ in SCHEDULE}  # name -> [(lateness, seconds)]
         self.errors = []
         self.corrections = []
@@ -306,18 +313,26 @@ def run_readers(args, base, table):
 
 
 def shares(counts):
-    """Hit shares from wrk_day.lua's "status page-header varnish" counts."""
+    """Hit shares from wrk_day.lua's "status page-header varnish" counts.
+
+    A Varnish STALE (a soft-purged copy served while the new one is fetched) is a hit:
+    the reader did not wait for a render. `cached` is what neither Varnish nor the page
+    cache had to render: the hit share through Varnish.
+    """
     total = sum(counts.values()) or 1
-    page_hit = edge_hit = either = ok = 0
+    page_hit = edge_hit = stale = either = ok = 0
     for key, n in counts.items():
         status, page, edge = key.split(" ")
+        from_edge = edge in ("hit", "stale")
         ok += n if status.startswith("2") or status == "304" else 0
         page_hit += n if page.lower().startswith("hit") else 0
-        edge_hit += n if edge == "hit" else 0
-        either += n if edge == "hit" or page.lower().startswith("hit") else 0
+        edge_hit += n if from_edge else 0
+        stale += n if edge == "stale" else 0
+        either += n if from_edge or page.lower().startswith("hit") else 0
     return {
         "page_cache_hit": page_hit / total,
         "varnish_hit": edge_hit / total,
+        "varnish_stale": stale / total,
         "cached": either / total,
         "non_2xx": (total - ok) / total,
     }
@@ -341,9 +356,11 @@ def main():
     args = parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
-    if args.varnish:
-        args.varnish = args.varnish.rstrip("/")
-        os.environ.setdefault("CACHE_PURGE_URLS", args.varnish)
+    if args.varnish and not args.varnish_url:
+        args.varnish_url = f"http://127.0.0.1:{args.varnish_port}"
+    if args.varnish_url:
+        args.varnish_url = args.varnish_url.rstrip("/")
+        os.environ.setdefault("CACHE_PURGE_URLS", args.varnish_url)
     environment.configure(port=args.port)
     from django.conf import settings
 
@@ -354,19 +371,24 @@ def main():
     table = workdir / "paths.txt"
     zipf.write_table(table, ranked, s=args.zipf_s)
     gunicorn_base = f"http://127.0.0.1:{args.port}"
-    base = args.varnish or gunicorn_base
+    base = args.varnish_url or gunicorn_base
     print(
         f"{mix['public articles']} public articles; database "
         f"{settings.DATABASES['default']['NAME']}; {len(ranked)} pages (home, "
         f"{mix['sections']} sections, {mix['authors']} authors, {mix['tags']} tags, "
         f"{mix['articles']} articles), Zipf s={args.zipf_s}; {args.workers} gunicorn sync "
         f"workers; wrk -t{args.threads} -c{args.connections} -d{args.duration}s; readers via "
-        f"{'Varnish ' + base if args.varnish else 'gunicorn'}; {args.rounds} round(s)",
+        f"{'Varnish ' + base if args.varnish_url else 'gunicorn'}; {args.rounds} round(s)",
         flush=True,
     )
     process = serving.start_gunicorn(
         port=args.port, workers=args.workers, log_path=workdir / "gunicorn.log"
     )
+    edge = None
+    if args.varnish:
+        edge = varnish.start(
+            vcl_path=args.vcl, port=args.varnish_port, backend_port=args.port, workdir=workdir
+        )
     runs = {"no-edit": [], "edit": []}
     days = []
     try:
@@ -380,7 +402,7 @@ def main():
                 )
                 day = None
                 if kind == "edit":
-                    day = EditorDay(duration=args.duration, base=base, varnish=bool(args.varnish))
+                    day = EditorDay(duration=args.duration, base=base)
                     day.start()
                 load_before = serving.load_average()
                 result = summarise_run(run_readers(args, base, table))
@@ -394,6 +416,8 @@ def main():
                 serving.drain(gunicorn_base)
                 print(f"  {kind}: {brief(result)}", flush=True)
     finally:
+        if edge is not None:
+            serving.stop(edge)
         serving.stop(process)
     results = summarise(args, runs, mix, len(ranked))
     report(results)
@@ -432,7 +456,7 @@ def summarise(args, runs, mix, page_count):
         busy[key] = median("edit", key)
     corrections = [c for run in runs["edit"] for c in run["editor"]["corrections"]]
     return {
-        "via": "varnish" if args.varnish else "gunicorn",
+        "via": "varnish" if args.varnish_url else "gunicorn",
         "duration_s": args.duration,
         "rounds": args.rounds,
         "connections": args.connections,

@@ -1,7 +1,8 @@
 -- Readers for bench/newsroom_day.py: each request picks a path by Zipf weight from the
 -- table bench/zipf.py wrote (one "cumulative-weight path" per line), and each response is
--- counted by status, by the page cache's diagnostic header and by Varnish's X-Varnish
--- (two numbers on a hit). wrk ends with one JSON line the Python side reads.
+-- counted by status, by the page cache's diagnostic header and by Varnish's verdict
+-- (deploy/varnish/newsroom.vcl's X-Cache: HIT, STALE, MISS, PASS; else X-Varnish, which
+-- holds two numbers on a hit). wrk ends with one JSON line the Python side reads.
 --   wrk -t2 -c16 -d60s -s bench/wrk_day.lua http://127.0.0.1:8115 -- TABLE [HEADER]
 
 local threads = {}
@@ -43,9 +44,13 @@ end
 
 function response(status, headers, body)
   local page = headers[header_name] or headers[header_lower] or "-"
-  local varnish = headers["X-Varnish"] or headers["x-varnish"]
-  local edge = "-"
-  if varnish then edge = varnish:find(" ") and "hit" or "miss" end
+  local edge = headers["X-Cache"] or headers["x-cache"]
+  if edge then
+    edge = string.lower(edge)
+  else
+    local varnish = headers["X-Varnish"] or headers["x-varnish"]
+    edge = varnish and (varnish:find(" ") and "hit" or "miss") or "-"
+  end
   local key = status .. " " .. page .. " " .. edge
   counts[key] = (counts[key] or 0) + 1
 end

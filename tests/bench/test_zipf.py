@@ -47,8 +47,14 @@ def test_hit_share_counts_page_cache_and_varnish_hits():
     counts = {"200 hit -": 97, "200 miss -": 2, "503 - -": 1}
     assert shares(counts)["page_cache_hit"] == pytest.approx(0.97)
     assert shares(counts)["non_2xx"] == pytest.approx(0.01)
-    through_varnish = {"200 hit hit": 90, "200 hit miss": 5, "200 miss miss": 5}
+    through_varnish = {
+        "200 miss hit": 80,
+        "200 miss stale": 10,
+        "200 hit miss": 5,
+        "200 miss miss": 5,
+    }
     assert shares(through_varnish)["varnish_hit"] == pytest.approx(0.90)
+    assert shares(through_varnish)["varnish_stale"] == pytest.approx(0.10)
     assert shares(through_varnish)["cached"] == pytest.approx(0.95)
 
 
