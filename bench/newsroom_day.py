@@ -199,15 +199,17 @@ class EditorDay(threading.Thread):
                     time.sleep(delay)
                 lateness = max(0.0, -delay)
                 try:
-                    seconds = self.act(editor, name, recent)
+                    seconds = self.act(editor, name, recent, lateness)
                 except Exception as error:  # reported, and the day goes on
                     self.errors.append(f"{name} at {moment}s: {type(error).__name__}: {error}")
                     continue
-                self.actions[name].append((lateness, seconds))
+                if seconds is not None:  # else timed by its own thread
+                    self.actions[name].append((lateness, seconds))
         finally:
             connection.close()
 
-    def act(self, editor, name, recent):
+    def act(self, editor, name, recent, lateness):
+        """Seconds the action took (the save alone for a correction), or None."""
         started = time.monotonic()
         if name == "save draft":
             editor.save_draft()
@@ -216,22 +218,23 @@ class EditorDay(threading.Thread):
         elif name == "publish new":
             editor.publish_new()
         elif name == "correction":
-            self.correct(editor)
+            return self.correct(editor)
         elif name == "upload image":
             # Renditions take seconds of CPU: in their own thread, as in their own worker.
-            helper = threading.Thread(target=self.upload, args=(editor,), daemon=True)
+            helper = threading.Thread(target=self.upload, args=(editor, lateness), daemon=True)
             helper.start()
             self.helpers.append(helper)
+            return None
         return time.monotonic() - started
 
-    def upload(self, editor):
+    def upload(self, editor, lateness):
+        """The upload and its renditions, timed together."""
         from django.db import connection
 
         try:
             started = time.monotonic()
-            _image, renditions = editor.upload_image()
-            self.actions["upload image"].append((0.0, time.monotonic() - started))
-            self.renditions = renditions
+            editor.upload_image()
+            self.actions["upload image"].append((lateness, time.monotonic() - started))
         except Exception as error:
             self.errors.append(f"upload image: {type(error).__name__}: {error}")
         finally:
@@ -285,6 +288,7 @@ class EditorDay(threading.Thread):
         if not home_lists:
             record["pages"]["home"] = "not listed"
         self.corrections.append(record)
+        return record["save_s"]
 
     def poll(self, record, name, path, marker, committed):
         deadline = committed + POLL_GIVE_UP
