@@ -128,15 +128,10 @@ def choose_pages(args):
 
 
 def purge_everything():
-    """Forget every kept page and part, as after a change to everything."""
-    try:
-        from newsroom import pagecache
-    except ImportError:  # before issue 15's page cache: the generation cache
-        from articles import cache
+    """Forget every kept page, as after a change to everything (every page carries `all`)."""
+    from newsroom import pagecache
 
-        cache.invalidate()
-    else:
-        pagecache.purge(["all"])
+    pagecache.purge(["all"])
 
 
 def probe_in_process(pages):
