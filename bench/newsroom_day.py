@@ -73,7 +73,7 @@ SCHEDULE = [
     ("upload image", 40, 120),
 ]
 POLL_INTERVAL = 0.05
-POLL_GIVE_UP = 30.0
+POLL_GIVE_UP = 60.0
 
 
 def parse_args():
@@ -293,7 +293,10 @@ class EditorDay(threading.Thread):
     def poll(self, record, name, path, marker, committed):
         deadline = committed + POLL_GIVE_UP
         while time.monotonic() < deadline:
-            status, _, body = serving.fetch(self.base + path)
+            try:
+                status, _, body = serving.fetch(self.base + path, timeout=10)
+            except OSError:  # timed out or refused: not served yet, ask again
+                status, body = None, b""
             if status == 200 and marker in body:
                 record["pages"][name] = round(time.monotonic() - committed, 3)
                 return
