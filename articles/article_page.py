@@ -45,16 +45,19 @@ def article_context(article):
     for other in related:
         other.teaser_picture = images.get(other.lead_image_id)
     description = article.seo_description or article.dek or body.plain_excerpt(article.body)
-    # Not `list`: a new story reaches the rails of article pages when they are next
-    # rendered (at most CACHE_PAGE_SECONDS later), so one publication does not rebuild
-    # every article page. What the rails show carries its own keys: an edit shows at once.
+    # The Latest rail is on every article page: it carries neither `list` nor its
+    # stories' keys, or one publication or one edit of a recent story would rebuild
+    # every article page. A new story or a changed headline reaches it when the page is
+    # next rendered (at most CACHE_PAGE_SECONDS later); a story withdrawn from readers
+    # leaves at once (`latest`, purged only then).
     keys = {
+        "latest",
         f"a{article.pk}",
         f"s{article.section_id}",
         *(f"au{author.pk}" for author in authors),
         *(f"t{tag.pk}" for tag in tags),
         *dependencies.of_images(images),
-        *(f"a{other.pk}" for other in (*related, *latest)),
+        *(f"a{other.pk}" for other in related),
     }
     return {
         "keys": keys,

@@ -5,7 +5,8 @@ Signals are used only for this and for search indexing (see DESIGN.md).
 | change                                         | purges                                    |
 |------------------------------------------------|-------------------------------------------|
 | public article edited                          | a<pk>, sitemap                            |
-| article becomes public / leaves the public     | a<pk> and every list it joins (withdrawn) |
+| article becomes public / leaves the public     | a<pk> and every list it joins; leaving    |
+|                                                | also `latest` (article pages' rails)      |
 | public article moves section                   | + list:s<new section>                     |
 | byline / tag added to a public article         | a<pk>, list:au<author> / list:t<tag>      |
 | correction or update on a public article       | a<pk>, notes                              |
@@ -58,7 +59,10 @@ def article_saved(sender, instance, created=False, raw=False, **kwargs):
             keys.add("notes")
     elif old_section != instance.section_id:
         keys.add(f"list:s{instance.section_id}")
-    withdrawn = {f"a{instance.pk}"} if was_public and not now_public else ()
+    withdrawn = set()
+    if was_public and not now_public:
+        keys.add("latest")
+        withdrawn.add(f"a{instance.pk}")
     pagecache.purge_on_commit(keys, withdrawn=withdrawn, reschedule=reschedule)
     if now_public:
         title, dek = instance.title, instance.dek
@@ -68,7 +72,7 @@ def article_saved(sender, instance, created=False, raw=False, **kwargs):
 def article_deleted(sender, instance, **kwargs):
     if instance.is_public:
         key = f"a{instance.pk}"
-        pagecache.purge_on_commit({key, "list", "sitemap", "notes"}, withdrawn={key})
+        pagecache.purge_on_commit({key, "list", "latest", "sitemap", "notes"}, withdrawn={key})
 
 
 def byline_changed(sender, instance, raw=False, **kwargs):

@@ -24,6 +24,7 @@ from newsroom.pagecache import purgers
 logger = logging.getLogger(__name__)
 
 PAGE = "pc:page:{}"
+LAST = "pc:last"  # when the latest purge of any key happened
 MARK = "pc:mark:{}"
 SHOWN = "pc:shown:{}"
 DUE = "pc:due"
@@ -89,11 +90,12 @@ def add_validators(response, started):
 
 
 class LocalPages:
-    """This worker's most recently served pages, least recently used out first."""
+    """This worker's most recently served pages, least recently used out first, each
+    with the time its marks were last read and found clean."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._pages = OrderedDict()  # key -> entry
+        self._pages = OrderedDict()  # key -> (entry, checked at)
         self._bytes = 0
 
     @property
@@ -102,19 +104,20 @@ class LocalPages:
         return self._bytes
 
     def get(self, key):
+        """(entry, checked at), or None."""
         with self._lock:
-            entry = self._pages.get(key)
-            if entry is not None:
+            found = self._pages.get(key)
+            if found is not None:
                 self._pages.move_to_end(key)
-            return entry
+            return found
 
-    def put(self, key, entry):
+    def put(self, key, entry, checked=0.0):
         budget = settings.PAGE_CACHE_LOCAL_BYTES
         if len(entry.content) > budget // 4:
             return
         with self._lock:
             self.drop(key, locked=True)
-            self._pages[key] = entry
+            self._pages[key] = (entry, checked)
             self._bytes += len(entry.content)
             while self._bytes > budget:
                 self.drop(next(iter(self._pages)), locked=True)
@@ -123,9 +126,9 @@ class LocalPages:
         if not locked:
             with self._lock:
                 return self.drop(key, locked=True)
-        entry = self._pages.pop(key, None)
-        if entry is not None:
-            self._bytes -= len(entry.content)
+        found = self._pages.pop(key, None)
+        if found is not None:
+            self._bytes -= len(found[0].content)
 
     def clear(self):
         with self._lock:
@@ -143,21 +146,33 @@ def keeps_pages():
 
 
 def lookup(key):
-    """(entry or None, whether it is fresh, its marks, the schedule's state): this
-    worker's copy first, then the shared one when that is missing or stale."""
+    """(entry or None, whether it is fresh, its marks, the schedule's state).
+
+    This worker's copy first: when nothing at all was purged since this worker last
+    found its marks clean, it is fresh without reading them (one small read for the
+    hot pages). Otherwise its marks are read; then the shared copy is tried.
+    """
     if not keeps_pages():
         return None, False, {}, None
-    entry = local_pages.get(key)
+    found = local_pages.get(key)
+    if found is not None:
+        entry, checked = found
+        head = cache.get_many([DUE, LAST])
+        last = head.get(LAST)
+        skew = settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
+        if (last is None or last + skew < checked) and time.time() < entry.fresh_until:
+            return entry, True, {}, head.get(DUE)
     for source in ("local", "shared"):
+        entry = found[0] if source == "local" and found else None
         if source == "shared":
             entry = cache.get(PAGE.format(key))
         if entry is None:
             continue
+        checked = time.time()
         marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
         due = marks.pop(DUE, None)
-        if entry.is_fresh(marks, time.time()):
-            if source == "shared":
-                local_pages.put(key, entry)
+        if entry.is_fresh(marks, checked):
+            local_pages.put(key, entry, checked)
             return entry, True, marks, due
         local_pages.drop(key)
         if source == "shared":
@@ -169,7 +184,7 @@ def keep(key, entry):
     if not keeps_pages():
         return
     cache.set(PAGE.format(key), entry, timeout=settings.STALE_PAGE_SECONDS)
-    local_pages.put(key, entry)
+    local_pages.put(key, entry, checked=entry.started)
     # Which keys some kept page shows: a change to an object no page shows purges nothing.
     cache.set_many(
         {SHOWN.format(name): 1 for name in entry.keys}, timeout=settings.STALE_PAGE_SECONDS
@@ -189,6 +204,7 @@ def purge(keys, *, withdrawn=(), at=None):
     the HTTP caches in front. A failure is logged: the editor's change stands."""
     at = time.time() if at is None else at
     marks = {MARK.format(key): -at if key in withdrawn else at for key in keys}
+    marks[LAST] = at
     try:
         cache.set_many(marks, timeout=None)
     except Exception:

@@ -181,3 +181,28 @@ def test_a_scheduled_article_appears_on_time_without_a_job(
     checked, _next = cache.get("pc:due")
     cache.set("pc:due", (checked - 3600, time.time() - 0.5), timeout=None)
     assert "Scheduled scoop" in client.get("/").content.decode()
+
+
+def test_a_publication_or_an_edit_of_a_recent_story_leaves_other_article_pages_cached(
+    client, commit
+):
+    elsewhere = SectionFactory()  # not in `older`'s related rail
+    older = ArticleFactory(published=True, publish_at=timezone.now() - timedelta(days=3))
+    recent = ArticleFactory(published=True, section=elsewhere, authors=[AuthorFactory()])
+    assert recent.title in client.get(older.get_absolute_url()).content.decode()  # Latest rail
+
+    def edit_and_publish():
+        recent.title = "A recent story, its headline corrected"
+        recent.save()
+        ArticleFactory(published=True, section=elsewhere)
+
+    commit(edit_and_publish)
+    assert client.get(older.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_a_withdrawn_story_leaves_every_article_pages_rail_at_once(client, commit):
+    older = ArticleFactory(published=True, publish_at=timezone.now() - timedelta(days=3))
+    recent = ArticleFactory(published=True, title="A story that is withdrawn")
+    assert "A story that is withdrawn" in client.get(older.get_absolute_url()).content.decode()
+    commit(lambda: services.unpublish_article(article=recent, by=EditorFactory()))
+    assert "A story that is withdrawn" not in client.get(older.get_absolute_url()).content.decode()

@@ -282,3 +282,18 @@ def test_a_cache_that_fails_costs_readers_nothing(client, monkeypatch):
     local_pages.clear()
     assert client.get(article.get_absolute_url()).status_code == 200
     assert client.get("/").status_code == 200
+
+
+def test_a_hot_page_costs_one_small_read_while_nothing_is_purged(client, monkeypatch):
+    article = ArticleFactory(published=True)
+    client.get(article.get_absolute_url())
+    client.get(article.get_absolute_url())  # marks read once and found clean
+    reads = []
+    get_many = django_cache.get_many
+    monkeypatch.setattr(django_cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert reads == [["pc:due", "pc:last"]]
+    pagecache.purge({"a-page-nobody-shows"})
+    reads.clear()
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert len(reads) == 2  # something was purged: this page's marks are read again
