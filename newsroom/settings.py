@@ -124,6 +124,9 @@ CACHE_PAGE_SECONDS = env.read_int(ENV, "CACHE_PAGE_SECONDS", 300)
 # most recently served pages in memory too, up to this many bytes; a purge makes a page
 # stale only when its render began this long after it, for hosts' clocks that differ.
 PAGE_CACHE_CLOCK_SKEW_SECONDS = 0.1
+# How long a worker trusts its last read of "was anything purged?" before asking again:
+# another worker's purge reaches this worker's hot pages at most this much later.
+PAGE_CACHE_CHECK_SECONDS = 0.1
 PAGE_CACHE_LOCAL_BYTES = env.read_int(ENV, "PAGE_CACHE_LOCAL_BYTES", 32 * 1024 * 1024)
 
 TASKS = {

@@ -48,6 +48,7 @@ def catch_up(due=None):
     moments = [moment for s in _schedules if (moment := s.next_after(now)) is not None]
     due = (now, min(moments, default=None))
     cache.set(store.DUE, due, timeout=None)
+    store.forget_head()
     return due
 
 
@@ -72,5 +73,6 @@ def forget():
         due = cache.get(store.DUE)
         now = time.time()
         cache.set(store.DUE, (due[0] if due else now, now), timeout=None)
+        store.forget_head()
     except Exception:
         logger.exception("page cache: could not reset the schedule")

@@ -138,6 +138,26 @@ class LocalPages:
 
 local_pages = LocalPages()
 
+# This worker's last read of (the schedule, the latest purge): (monotonic time, values).
+_head = (float("-inf"), {})
+
+
+def read_head():
+    """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS per worker: a purge
+    made by another worker reaches this one's hot pages that much later (this worker's
+    own purges at once)."""
+    global _head
+    read_at, head = _head
+    if time.monotonic() - read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
+        head = cache.get_many([DUE, LAST])
+        _head = (time.monotonic(), head)
+    return head
+
+
+def forget_head():
+    global _head
+    _head = (float("-inf"), {})
+
 
 def keeps_pages():
     """False with Django's dummy cache: nothing is kept, and no purge could reach this
@@ -149,15 +169,16 @@ def lookup(key):
     """(entry or None, whether it is fresh, its marks, the schedule's state).
 
     This worker's copy first: when nothing at all was purged since this worker last
-    found its marks clean, it is fresh without reading them (one small read for the
-    hot pages). Otherwise its marks are read; then the shared copy is tried.
+    found its marks clean, it is fresh without reading them (`read_head`: one small
+    read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). Otherwise its
+    marks are read; then the shared copy is tried.
     """
     if not keeps_pages():
         return None, False, {}, None
     found = local_pages.get(key)
     if found is not None:
         entry, checked = found
-        head = cache.get_many([DUE, LAST])
+        head = read_head()
         last = head.get(LAST)
         skew = settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
         if (last is None or last + skew < checked) and time.time() < entry.fresh_until:
@@ -205,6 +226,7 @@ def purge(keys, *, withdrawn=(), at=None):
     at = time.time() if at is None else at
     marks = {MARK.format(key): -at if key in withdrawn else at for key in keys}
     marks[LAST] = at
+    forget_head()
     try:
         cache.set_many(marks, timeout=None)
     except Exception:

@@ -297,3 +297,28 @@ def test_a_hot_page_costs_one_small_read_while_nothing_is_purged(client, monkeyp
     reads.clear()
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
     assert len(reads) == 2  # something was purged: this page's marks are read again
+
+
+def test_a_worker_asks_whether_anything_was_purged_at_most_every_check_time(
+    client, settings, monkeypatch
+):
+    from newsroom.pagecache import store
+
+    settings.PAGE_CACHE_CHECK_SECONDS = 60
+    article = ArticleFactory(published=True)
+    client.get(article.get_absolute_url())
+    client.get(article.get_absolute_url())
+    reads = []
+    get_many = django_cache.get_many
+    monkeypatch.setattr(django_cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert reads == []  # a hot page within the check time: no cache read at all
+    # Another worker purges (a bare write: this worker's memory of the last read stays).
+    django_cache.set_many({f"pc:mark:a{article.pk}": time.time(), "pc:last": time.time()})
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    monkeypatch.setattr(store, "_head", (time.monotonic() - 61, {}))  # the check time passes
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+    # This worker's own purge is seen at once.
+    client.get(article.get_absolute_url())
+    pagecache.purge({f"a{article.pk}"})
+    assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
