@@ -102,8 +102,15 @@ def type_body(page):
     # Put the caret at the very end of the document through the DOM selection, which
     # ProseMirror follows; a click could land on the new link and keys can race the
     # dialog handing focus back.
+    # ProseMirror takes the new selection on the document's `selectionchange` event, which
+    # a loaded machine can deliver late: wait for that event (our listener runs after
+    # ProseMirror's, registered earlier) before the keys, or they land where the caret was.
     body.evaluate(
         """el => {
+            window.__caretMoved = false;
+            document.addEventListener(
+                "selectionchange", () => { window.__caretMoved = true; }, {once: true}
+            );
             el.focus();
             const range = document.createRange();
             range.selectNodeContents(el);
@@ -113,6 +120,7 @@ def type_body(page):
             selection.addRange(range);
         }"""
     )
+    page.wait_for_function("window.__caretMoved === true")
     page.wait_for_timeout(100)
     keyboard.press("Enter")
     menubar.get_by_title("unordered list", exact=True).click()
