@@ -99,29 +99,18 @@ def type_body(page):
         "href", "https://coast.example.org/report"
     )
 
-    # Put the caret at the very end of the document through the DOM selection, which
-    # ProseMirror follows; a click could land on the new link and keys can race the
-    # dialog handing focus back.
-    # ProseMirror takes the new selection on the document's `selectionchange` event, which
-    # a loaded machine can deliver late: wait for that event (our listener runs after
-    # ProseMirror's, registered earlier) before the keys, or they land where the caret was.
-    body.evaluate(
+    # Put the caret at the very end of the document through the editor itself (TipTap
+    # hangs its editor on the ProseMirror element): a click could land on the new link,
+    # and a DOM selection set by script reaches ProseMirror late on a loaded machine, so
+    # the keys landed where the caret had been.
+    body.evaluate("el => el.editor.commands.focus('end')")
+    page.wait_for_function(
         """el => {
-            window.__caretMoved = false;
-            document.addEventListener(
-                "selectionchange", () => { window.__caretMoved = true; }, {once: true}
-            );
-            el.focus();
-            const range = document.createRange();
-            range.selectNodeContents(el);
-            range.collapse(false);
-            const selection = window.getSelection();
-            selection.removeAllRanges();
-            selection.addRange(range);
-        }"""
+            const {selection, doc} = el.editor.state;
+            return el.editor.isFocused && selection.empty && selection.to === doc.content.size - 1;
+        }""",
+        arg=body.element_handle(),
     )
-    page.wait_for_function("window.__caretMoved === true")
-    page.wait_for_timeout(100)
     keyboard.press("Enter")
     menubar.get_by_title("unordered list", exact=True).click()
     keyboard.type("Port Ellis")
