@@ -23,6 +23,7 @@ class ArticlesConfig(AppConfig):
         # taggit's documented override point is TagBase.slugify; the default Tag
         # model is used as it is, so it gets the project's rule here.
         Tag.slugify = tag_slug
+        import articles.cards
         import articles.signals  # noqa: F401  (page-cache purges, owned by the reader site)
         from articles.dependencies import Schedule
         from newsroom.pagecache import schedule

@@ -1,66 +1,153 @@
 """The article page in its parts: meta tags and JSON-LD, breadcrumbs, the article with
-its pictures, and the latest and related rails. Public pages and previews share them."""
+its pictures, and the latest and related rails. Public pages and previews share them.
+
+The parts that show only the article (its *own* parts) are rendered once and kept
+(`KeptArticlePage`), current under the same rule as its cards (articles/cards.py); the
+rails are put together on each render from the other articles' kept cards.
+"""
+
+from datetime import UTC
 
 from django.conf import settings
+from django.db import connection
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from articles import body, dependencies, queries, seo
+from articles import body, cards, dependencies, queries, seo
+from articles.models import Article, KeptArticlePage
 from articles.richtext import body_image_ids
 from newsroom.context_processors import og_locale
 
-PART_TEMPLATES = {
+OWN_TEMPLATES = {
     "meta": "articles/parts/article_meta.html",
     "breadcrumbs": "articles/parts/article_breadcrumbs.html",
     "article": "articles/parts/article_main.html",
+}
+RAIL_TEMPLATES = {
     "latest": "articles/parts/article_latest.html",
     "related": "articles/parts/article_related.html",
 }
+# What the own parts' templates include, the modules that draw them and the settings
+# they read: a change to any of them is a new version of every kept page.
+INCLUDED = (
+    "includes/labels.html",
+    "includes/byline.html",
+    "includes/dateline.html",
+    "includes/notes.html",
+    "includes/share_links.html",
+    "includes/og_image.html",
+)
+MODULES = (*cards.MODULES, "article_page.py", "seo.py", "richtext.py")
+SETTINGS = (
+    *cards.SETTINGS,
+    "SITE_NAME",
+    "SITE_ADDRESS",
+    "ORGANIZATION_NAME",
+    "ORGANIZATION_LOGO_URL",
+    "ORGANIZATION_SAME_AS",
+    "SHARE_IMAGE_URL",
+)
+KEPT_TEXT = ("meta", "breadcrumbs", "main", "title", "description", "tag_ids", "keys")
+# In the model's order of fields (Model.from_db takes them so).
+ROW_FIELDS = ("id", "slug", "section_id", "publish_at")
+
+
+def version():
+    return cards.fingerprint([*OWN_TEMPLATES.values(), *INCLUDED], MODULES, SETTINGS)
+
+
+def public_page(slug):
+    """(the public article with `slug`, its own parts), or None when there is none.
+
+    One query when its parts are kept: the article's row (only what its address and
+    rails need) with them. Else the article is loaded, its parts rendered and kept.
+    """
+    current = version()
+    condition, params = cards.current_sql("p", current)
+    columns = ", ".join(f"p.{name}" for name in KEPT_TEXT)
+    sql = (
+        f"SELECT {', '.join(f'a.{name}' for name in ROW_FIELDS)}, {columns} "
+        f"FROM {Article._meta.db_table} a LEFT JOIN {KeptArticlePage._meta.db_table} p "
+        f"ON p.article_id = a.id AND {condition} "
+        "WHERE a.slug = %s AND a.status IN (%s, %s) AND a.publish_at <= %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, slug, *Article.PUBLIC_STATUSES, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[len(ROW_FIELDS)] is None:  # nothing current is kept
+        article = queries.article_for_page(pk=row[0])
+        return None if article is None else (article, keep(article, current))
+    pk, slug, section_id, publish_at = row[: len(ROW_FIELDS)]
+    if timezone.is_naive(publish_at):  # SQLite's raw rows hold UTC without a zone
+        publish_at = timezone.make_aware(publish_at, UTC)
+    article = Article.from_db(None, ROW_FIELDS, [pk, slug, section_id, publish_at])
+    meta, breadcrumbs, main, title, description, tag_ids, keys = row[len(ROW_FIELDS) :]
+    return article, {
+        "meta": mark_safe(meta),
+        "breadcrumbs": mark_safe(breadcrumbs),
+        "article": mark_safe(main),
+        "title": title,
+        "description": description,
+        "tag_ids": [int(pk) for pk in tag_ids.split()],
+        "keys": set(keys.split()),
+    }
+
+
+def keep(article, current):
+    """Render `article`'s own parts and keep them; the parts."""
+    own = own_parts(article)
+    kept = KeptArticlePage(
+        article_id=article.pk,
+        stamp=article.render_stamp,
+        version=current,
+        shown_until=own["shown_until"],
+        meta=own["meta"],
+        breadcrumbs=own["breadcrumbs"],
+        main=own["article"],
+        title=own["title"],
+        description=own["description"],
+        tag_ids=" ".join(map(str, own["tag_ids"])),
+        # Spaced at both ends, so a picture's pages are found by " i<id> " (cards.py).
+        keys=f" {' '.join(sorted(own['keys']))} ",
+    )
+    cards.keep(KeptArticlePage, [kept], ["stamp", "version", "shown_until", *KEPT_TEXT])
+    return own
 
 
 def render_parts(article):
-    """Every part of `article`'s page, and the page-cache keys of what it shows."""
-    context = article_context(article)
-    parts = {name: render_to_string(template, context) for name, template in PART_TEMPLATES.items()}
-    parts["keys"] = context["keys"]
-    parts["title"] = article.seo_title or article.title
-    parts["description"] = context["description"]
-    parts["canonical_url"] = context["canonical_url"]
-    return parts
+    """Every part of `article`'s page (complete: queries.article_for_page), rendered now:
+    for a preview, which is never kept."""
+    return assemble(article, own_parts(article))
 
 
-def article_context(article):
+def assemble(article, own):
+    """The page's parts: its own and the rails, and the page-cache keys of all they show."""
+    rails = rail_parts(article, tag_ids=own["tag_ids"])
+    return {
+        **own,
+        **rails,
+        "keys": own["keys"] | rails["keys"],
+        "canonical_url": seo.absolute(article.get_absolute_url()),
+    }
+
+
+def own_parts(article):
+    """The parts of the page that show only `article`, with their keys, its tags and the
+    day its pictures' rights end."""
     authors = article.ordered_authors
     tags = list(article.tags.all())
     notes = list(article.notes.all())
-    related = queries.related_articles(article, tag_ids=[tag.pk for tag in tags])
-    latest = queries.latest_articles(exclude=article)
-    images = body.load_images(
-        {article.lead_image_id}
-        | set(body_image_ids(article.body))
-        | {other.lead_image_id for other in related}
-    )
+    images = body.load_images({article.lead_image_id} | set(body_image_ids(article.body)))
     lead_image = images.get(article.lead_image_id)
     if lead_image is not None and not body.is_showable(lead_image):
         lead_image = None
-    for other in related:
-        other.teaser_picture = images.get(other.lead_image_id)
     description = article.seo_description or article.dek or body.plain_excerpt(article.body)
-    # The Latest rail is on every article page: it carries neither `list` nor its
-    # stories' keys, or one publication or one edit of a recent story would rebuild
-    # every article page. A new story or a changed headline reaches it when the page is
-    # next rendered (at most CACHE_PAGE_SECONDS later); a story withdrawn from readers
-    # leaves at once (`latest`, purged only then).
-    keys = {
-        "latest",
-        f"a{article.pk}",
-        f"s{article.section_id}",
-        *(f"au{author.pk}" for author in authors),
-        *(f"t{tag.pk}" for tag in tags),
-        *dependencies.of_images(images),
-        *(f"a{other.pk}" for other in related),
-    }
-    return {
-        "keys": keys,
+    canonical_url = seo.absolute(article.get_absolute_url())
+    context = {
         "site_name": settings.SITE_NAME,
         "og_locale": og_locale(),
         "share_image": seo.share_image(lead_image) if lead_image is not None else None,
@@ -68,13 +155,11 @@ def article_context(article):
         "authors": authors,
         "tags": tags,
         "notes": notes,
-        "related": related,
-        "latest": latest,
         "lead_image": lead_image,
         "caption": article.lead_image_caption or (lead_image.caption if lead_image else ""),
         "body_html": body.render_body(article.body, images),
         "description": description,
-        "canonical_url": seo.absolute(article.get_absolute_url()),
+        "canonical_url": canonical_url,
         "json_ld": seo.article_json_ld(
             article,
             authors=authors,
@@ -84,4 +169,48 @@ def article_context(article):
             description=description,
         ),
         "breadcrumbs": seo.breadcrumbs_json_ld(seo.article_breadcrumbs(article)),
+    }
+    parts = {name: render_to_string(template, context) for name, template in OWN_TEMPLATES.items()}
+    ends = [
+        image.usable_until
+        for image in images.values()
+        if image.usable_until is not None and body.is_showable(image)
+    ]
+    return {
+        **parts,
+        "title": article.seo_title or article.title,
+        "description": description,
+        "tag_ids": [tag.pk for tag in tags],
+        "shown_until": min(ends, default=None),
+        "keys": {
+            f"a{article.pk}",
+            f"s{article.section_id}",
+            *(f"au{author.pk}" for author in authors),
+            *(f"t{tag.pk}" for tag in tags),
+            *dependencies.of_images(images),
+        },
+    }
+
+
+def rail_parts(article, *, tag_ids):
+    """The Related and Latest rails, from the articles' kept cards (one query for both).
+
+    The Latest rail is on every article page: it carries neither `list` nor its
+    stories' keys, or one publication or one edit of a recent story would rebuild
+    every article page. A new story or a changed headline reaches it when the page is
+    next rendered (at most CACHE_PAGE_SECONDS later); a story withdrawn from readers
+    leaves at once (`latest`, purged only then).
+    """
+    related = queries.related_articles(article, tag_ids=tag_ids)
+    latest = queries.latest_articles(exclude=article)
+    shown = cards.cards_of([*related, *latest])
+    related_cards, latest_cards = shown[: len(related)], shown[len(related) :]
+    return {
+        "related": render_to_string(
+            RAIL_TEMPLATES["related"], {"related": [card.related_item for card in related_cards]}
+        ),
+        "latest": render_to_string(
+            RAIL_TEMPLATES["latest"], {"latest": [card.rail_item for card in latest_cards]}
+        ),
+        "keys": {"latest", *cards.keys_of(related_cards)},
     }

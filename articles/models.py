@@ -1,3 +1,5 @@
+import uuid
+
 import reversion
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -319,6 +321,9 @@ class Article(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every save; guards against overwrites."
     )
+    # New at every change of the article or of anything its page or cards show
+    # (articles/cards.py): what is kept of them is current only while it carries this.
+    render_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -366,6 +371,9 @@ class Article(models.Model):
             and (update_fields is None or "version" in update_fields)
         ):
             self.version += 1
+        self.render_stamp = uuid.uuid4()
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "render_stamp"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -607,3 +615,52 @@ class FrontPageStory(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:latest")
+
+
+class ArticleCard(models.Model):
+    """An article's cards as the public site shows them, rendered once and kept.
+
+    Rendered the first time a page shows the article after it, or anything its cards
+    show (section, authors, picture), changed; current while `stamp` is the article's
+    `render_stamp`, `version` the running code's (articles/cards.py) and its picture's
+    rights have not ended (`shown_until`).
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    stamp = models.UUIDField()
+    version = models.CharField(max_length=32)
+    shown_until = models.DateField(null=True, blank=True)
+    teaser = models.TextField()
+    lead_teaser = models.TextField()
+    search_result = models.TextField()
+    rail_item = models.TextField()
+    related_item = models.TextField()
+    keys = models.TextField(help_text="The page-cache keys of what the cards show.")
+
+    def __str__(self):
+        return f"Cards of article {self.article_id}"
+
+
+class KeptArticlePage(models.Model):
+    """The parts of an article's page that show only the article (meta tags and JSON-LD,
+    breadcrumbs, the article with its pictures), rendered once and kept: current under
+    the rule of ArticleCard (articles/cards.py). The rails are put together from cards."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    stamp = models.UUIDField()
+    version = models.CharField(max_length=32)
+    shown_until = models.DateField(null=True, blank=True)
+    meta = models.TextField()
+    breadcrumbs = models.TextField()
+    main = models.TextField()
+    title = models.TextField()
+    description = models.TextField()
+    tag_ids = models.TextField(help_text="The article's tags, for its related rail.")
+    keys = models.TextField(help_text="The page-cache keys of what these parts show.")
+
+    def __str__(self):
+        return f"Page of article {self.article_id}"

@@ -5,8 +5,8 @@ Every one starts from `Article.objects.published()`, the one rule of what is pub
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from taggit.models import TaggedItem
@@ -60,56 +60,54 @@ def for_cards(articles, *, with_body=True):
     return [loaded.get(article.pk, article) for article in articles]
 
 
-def related_articles(article, *, tag_ids, limit=4, candidates=40):
-    """Public articles sharing the most tags with `article`, then the newest of its section.
+def related_articles(article, *, tag_ids, limit=4, candidates_limit=40):
+    """Public articles sharing the most tags with `article`, then the newest of its section,
+    as rows holding only their key (for articles/cards.py), in one query.
 
     Ranking happens on taggit's TaggedItem alone (an index scan on the article's few
     tags, grouped by article), so no scan of the article table is needed; only the top
-    `candidates` are then checked against `published()` in one query. The section's
-    newest fill the remaining places.
+    `candidates_limit` and the section's newest are checked against what is public. Raw SQL:
+    the statement is simple, and building it through the ORM (a union, a subquery per
+    row) cost four times more than running it.
     """
-    public = Article.objects.published().exclude(pk=article.pk)
-    newest_of_section = public.filter(section_id=article.section_id).newest_first()
-    candidates_in = newest_of_section.values("pk")[:limit]
-    shared = Value(0)
-    if tag_ids:
-        tagged = TaggedItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(Article), tag_id__in=tag_ids
-        )
-        ranking = (
-            tagged.exclude(object_id=article.pk)
-            .values("object_id")
-            .annotate(shared=Count("pk"))
-            .order_by("-shared", "-object_id")
-            .values("object_id")[:candidates]
-        )
-        # Each part of the union is sliced inside its own IN (SQLite refuses sliced
-        # parts of a compound statement); PostgreSQL then fetches the few by primary key.
-        candidates_in = (
-            Article.objects.filter(pk__in=ranking)
-            .values("pk")
-            .union(Article.objects.filter(pk__in=candidates_in).values("pk"), all=True)
-        )
-        shared = Coalesce(
-            Subquery(
-                tagged.filter(object_id=OuterRef("pk"))
-                .values("object_id")
-                .annotate(shared=Count("pk"))
-                .values("shared")
-            ),
-            0,
-        )
-    return list(
-        public.filter(pk__in=candidates_in)
-        .select_related("section")
-        .defer("body")
-        .annotate(shared=shared)
-        .order_by("-shared", "-publish_at", "-pk")[:limit]
+    articles, tagged = Article._meta.db_table, TaggedItem._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    public = [*Article.PUBLIC_STATUSES, now]
+    newest = (
+        f"SELECT id FROM {articles} WHERE section_id = %s AND id <> %s "
+        "AND status IN (%s, %s) AND publish_at <= %s ORDER BY publish_at DESC, id DESC LIMIT %s"
     )
+    newest_params = [article.section_id, article.pk, *public, limit]
+    if tag_ids:
+        content_type = ContentType.objects.get_for_model(Article).pk
+        tags = ", ".join(["%s"] * len(tag_ids))
+        ranked = (
+            f"SELECT object_id FROM {tagged} WHERE content_type_id = %s AND tag_id IN ({tags}) "
+            "AND object_id <> %s GROUP BY object_id ORDER BY COUNT(*) DESC, object_id DESC "
+            "LIMIT %s"
+        )
+        candidates = f"SELECT * FROM ({ranked}) ranked UNION ALL SELECT * FROM ({newest}) newest"
+        params = [content_type, *tag_ids, article.pk, candidates_limit, *newest_params]
+        shared = (
+            f"(SELECT COUNT(*) FROM {tagged} t WHERE t.content_type_id = %s "
+            f"AND t.tag_id IN ({tags}) AND t.object_id = a.id) DESC, "
+        )
+        shared_params = [content_type, *tag_ids]
+    else:
+        candidates, params, shared, shared_params = newest, newest_params, "", []
+    sql = (
+        f"SELECT a.id FROM {articles} a WHERE a.id IN ({candidates}) "
+        "AND a.status IN (%s, %s) AND a.publish_at <= %s "
+        f"ORDER BY {shared}a.publish_at DESC, a.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *public, *shared_params, limit])
+        return [Article.from_db(None, ["id"], [pk]) for (pk,) in cursor.fetchall()]
 
 
 def latest_articles(*, exclude=None, limit=5):
-    articles = Article.objects.published().select_related("section").newest_first()
+    """The newest public articles as rows holding only their key (for articles/cards.py)."""
+    articles = Article.objects.published().only("pk").newest_first()
     if exclude is not None:
         articles = articles.exclude(pk=exclude.pk)
     return list(articles[:limit])

@@ -5,6 +5,7 @@ Every path that publishes (the admin form, the admin actions, a shell) goes thro
 invalidation is not done here: articles/signals.py owns it.
 """
 
+import uuid
 from dataclasses import dataclass
 
 import reversion
@@ -250,8 +251,11 @@ def record_notes(*, article, notes):
     if latest is None:
         return article
     Article.objects.filter(pk=article.pk, updated_at__isnull=True).update(updated_at=latest)
-    Article.objects.filter(pk=article.pk).update(updated_at=Greatest(F("updated_at"), latest))
-    article.refresh_from_db(fields=["updated_at"])
+    # The cards' datelines show the update: a new card stamp (articles/cards.py).
+    Article.objects.filter(pk=article.pk).update(
+        updated_at=Greatest(F("updated_at"), latest), render_stamp=uuid.uuid4()
+    )
+    article.refresh_from_db(fields=["updated_at", "render_stamp"])
     return article
 
 
@@ -367,6 +371,7 @@ def autosave_draft(*, article, values, expected_version, by, now=None):
         **{column: getattr(locked, column) for column in columns},
         version=locked.version,
         modified_at=now,
+        render_stamp=uuid.uuid4(),
     )
     _keep_autosave_revision(locked, by=by, now=now)
     return Autosave(article=locked, on_article=True)

@@ -17,10 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
-from articles import article_page, body, dependencies, queries, search, seo
+from articles import article_page, body, queries, search, seo
+from articles.cards import cards_of, keys_of
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import paginate
-from articles.templatetags.articles_tags import rendered_teasers
 from newsroom.context_processors import og_locale
 from newsroom.pagecache import depends_on
 from newsroom.ratelimit import ratelimit
@@ -34,7 +34,7 @@ class ListingMixin:
     """A paginated list of public articles as teaser cards, with its share card and JSON-LD.
 
     The page reads the keys of its cards first (one narrow query that pagination can
-    seek), then everything the cards show for those rows at once (`queries.for_cards`).
+    seek), then the cards of those rows, kept as HTML (articles/cards.py).
     """
 
     template_name = "articles/article_list.html"
@@ -61,9 +61,9 @@ class ListingMixin:
         return context
 
     def cards(self, page):
-        cards = queries.for_cards(page.object_list)
-        depends_on(self.request, *self.listing_keys(), *dependencies.of_cards(cards))
-        return cards
+        shown = cards_of(page.object_list)
+        depends_on(self.request, *self.listing_keys(), *keys_of(shown))
+        return shown
 
     def meta_context(self, *, page, url):
         """What the share card and JSON-LD of this page say."""
@@ -129,6 +129,7 @@ class LatestArticlesView(ListingMixin, TemplateView):
     def cards(self, page):
         if page.number == 1:
             page = SimpleNamespace(object_list=[*self.front_page, *page.object_list])
+        self.shown = list(page.object_list)
         return super().cards(page)
 
     def get_context_data(self, **kwargs):
@@ -137,11 +138,12 @@ class LatestArticlesView(ListingMixin, TemplateView):
             context["latest_rail"] = self.latest_rail(context["articles"])
         return context
 
-    def latest_rail(self, articles):
+    def latest_rail(self, cards):
         """The newest stories as headlines: page 1's cards hold them (the featured stories
         and the stream's first page hold the newest), so the rail costs no query."""
-        newest = sorted(articles, key=lambda article: (article.publish_at, article.pk))
-        latest = newest[::-1][: self.latest_rail_size]
+        items = {card.pk: card.rail_item for card in cards}
+        newest = sorted(self.shown, key=lambda article: (article.publish_at, article.pk))
+        latest = [items[article.pk] for article in newest[::-1][: self.latest_rail_size]]
         return render_to_string("articles/parts/article_latest.html", {"latest": latest})
 
 
@@ -253,15 +255,16 @@ class TagView(ListingMixin, TemplateView):
 
 
 def article_detail(request, year, month, day, slug):
-    article = queries.article_for_page(slug=slug)
-    if article is None:
+    found = article_page.public_page(slug)
+    if found is None:
         old = OldSlug.objects.filter(slug=slug).select_related("article").first()
         if old is not None and old.article.is_public:
             return redirect(old.article, permanent=True)
         raise Http404("No such article.")
+    article, own = found
     if request.path != article.get_absolute_url():
         return redirect(article, permanent=True)
-    parts = article_page.render_parts(article)
+    parts = article_page.assemble(article, own)
     depends_on(request, *parts["keys"])
     return render(
         request,
@@ -328,12 +331,11 @@ def search_results(request, articles, *, query):
     """Each result's card (picture, labels, title, byline, dateline), with the snippet
     highlighted for the query in its place."""
     ranked = list(articles)  # the ranking's rows carry what the snippets need
-    complete = queries.for_cards(ranked, with_body=False)
-    depends_on(request, *dependencies.of_cards(complete))
-    cards = rendered_teasers(complete, template_name="includes/search_result.html")
+    shown = cards_of(ranked)
+    depends_on(request, *keys_of(shown))
     return [
-        mark_safe(card.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
-        for card, article in zip(cards, ranked, strict=True)
+        mark_safe(card.search_result.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))
+        for card, article in zip(shown, ranked, strict=True)
     ]
 
 

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils.html import strip_tags
 from taggit.models import Tag, TaggedItem
 
+from articles import cards
 from articles import images as image_checks
 from articles.models import Article, Author, Byline, Image, OldSlug, Section
 from articles.services import apply_publication_dates
@@ -645,6 +646,8 @@ class WordPressImporter:
                 Image.objects.filter(pk=image_id, credit="").update(credit=credit[:200])
                 if source:
                     Image.objects.filter(pk=image_id, source="").update(source=source[:200])
+                # update() sends no signal: the cards showing the picture are renewed here.
+                cards.renew(Article.objects.filter(lead_image_id=image_id))
 
     def _status_and_time(self, item, site, status):
         when = self._publish_time(item, site)

@@ -115,25 +115,12 @@ def updated_after(updated, published):
 
 
 @register.simple_tag
-def teaser_block(articles, *, lead_first=False, page_number=1):
-    """A listing page's cards as one block of HTML ("" for none)."""
-    articles = list(articles)
-    if not articles:
+def teaser_block(cards, *, lead_first=False, page_number=1):
+    """A listing page's cards (articles/cards.py) as one block of HTML ("" for none)."""
+    if not cards:
         return ""
     lead = bool(lead_first and page_number == 1)
-    return mark_safe(
-        render_to_string(
-            "includes/teaser_cards.html",
-            {"cards": rendered_teasers(articles, lead_first=lead), "lead": lead},
-        )
-    )
-
-
-def rendered_teasers(articles, *, lead_first=False, template_name="includes/teaser.html"):
-    """The teaser cards of `articles` (complete: see queries.for_cards) as HTML."""
-    return [
-        mark_safe(
-            render_to_string(template_name, {"article": article, "lead": lead_first and index == 0})
-        )
-        for index, article in enumerate(articles)
+    html = [
+        card.lead_teaser if lead and index == 0 else card.teaser for index, card in enumerate(cards)
     ]
+    return mark_safe(render_to_string("includes/teaser_cards.html", {"cards": html, "lead": lead}))

@@ -3,7 +3,9 @@
 Budgets are for a page the page cache does not hold (a cached page costs none): the
 first reader after a change, staff, a reader with a session. The page cache's schedule
 (one query when something scheduled changes, shared by every page) is read first, so it
-is not counted against any one page.
+is not counted against any one page. A page of cards has two budgets: the first time
+after its cards changed (they are rendered from the database and kept:
+articles/cards.py), and every time after (the kept cards, in one query).
 """
 
 import pytest
@@ -22,8 +24,22 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_BUDGET = 9
-LISTING_BUDGET = 7
+# Pages past the page cache with what they show kept (articles/cards.py): the article
+# with its kept parts (one query), the related stories, the latest, both rails' kept
+# cards (one query) and the navigation.
+ARTICLE_BUDGET = 5
+# A page of cards: its owner (section, author and photo, tag), the keys of its rows,
+# their cards (one query) and the navigation; the corrections page, feeds and sitemaps.
+LISTING_BUDGET = 6
+CARDS_KEPT_BUDGET = LISTING_BUDGET
+# The first render after what they show changed: the cards read and not found, loaded
+# (3 queries) and kept (1, in a savepoint: 2 more inside a test's transaction); the
+# article's parts as well (the article with its bylines, tags and notes, its pictures,
+# and their write).
+LISTING_FIRST_BUDGET = LISTING_BUDGET + 6
+ARTICLE_FIRST_BUDGET = ARTICLE_BUDGET + 6 + 8
+# The tests read pages past the page cache as a reader whose cookie names a session.
+SESSION = 1
 
 
 def credited_image():
@@ -60,41 +76,58 @@ def build_site(n):
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_article_page_query_budget(client, django_assert_max_num_queries, n):
+def test_article_page_query_budget(reader_with_session, django_assert_max_num_queries, n):
     article, _ = build_site(n)
-    with django_assert_max_num_queries(ARTICLE_BUDGET):
-        response = client.get(article.get_absolute_url())
-    assert response.status_code == 200
+    response = within_budgets(
+        reader_with_session,
+        article.get_absolute_url(),
+        django_assert_max_num_queries,
+        first=ARTICLE_FIRST_BUDGET + SESSION,
+        then=ARTICLE_BUDGET + SESSION,
+    )
     assert response.content.decode().count("<picture>") >= 1 + n
 
 
+def within_budgets(
+    reader, url, assert_max_queries, *, first=LISTING_FIRST_BUDGET, then=CARDS_KEPT_BUDGET
+):
+    """Get a page of cards twice past the page cache (a reader with a session): within
+    `first` queries while its cards are rendered and kept, `then` once they are."""
+    with assert_max_queries(first):
+        response = reader.get(url)
+    assert response.status_code == 200
+    with assert_max_queries(then):
+        again = reader.get(url)
+    assert again.content == response.content
+    return response
+
+
 @pytest.mark.parametrize("n", [1, 10])
-@pytest.mark.parametrize(
-    "url",
-    ["/", "/section/world/", "/tag/topic-0/", "/corrections/", "/search/?q=paragraph"],
-)
-def test_listing_query_budget(client, django_assert_max_num_queries, n, url):
+@pytest.mark.parametrize("url", ["/", "/section/world/", "/tag/topic-0/", "/search/?q=paragraph"])
+def test_listing_query_budget(reader_with_session, django_assert_max_num_queries, n, url):
+    build_site(n)
+    within_budgets(reader_with_session, url, django_assert_max_num_queries)
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_corrections_page_query_budget(client, django_assert_max_num_queries, n):
     build_site(n)
     with django_assert_max_num_queries(LISTING_BUDGET):
-        response = client.get(url)
+        response = client.get("/corrections/")
     assert response.status_code == 200
 
 
-def test_deep_listing_page_has_the_same_budget(client, django_assert_max_num_queries):
+def test_deep_listing_page_has_the_same_budget(reader_with_session, django_assert_max_num_queries):
     build_site(1)
     ArticleFactory.create_batch(45, published=True)
     schedule.next_moment()
-    with django_assert_max_num_queries(LISTING_BUDGET):
-        response = client.get("/?page=3")
-    assert response.status_code == 200
+    within_budgets(reader_with_session, "/?page=3", django_assert_max_num_queries)
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_author_page_query_budget(client, django_assert_max_num_queries, n):
+def test_author_page_query_budget(reader_with_session, django_assert_max_num_queries, n):
     _, author = build_site(n)
-    with django_assert_max_num_queries(LISTING_BUDGET):
-        response = client.get(author.get_absolute_url())
-    assert response.status_code == 200
+    within_budgets(reader_with_session, author.get_absolute_url(), django_assert_max_num_queries)
 
 
 @pytest.mark.parametrize("n", [1, 10])
@@ -122,9 +155,9 @@ def test_a_reader_with_a_session_gets_the_page_within_its_budget(
 ):
     article, author = build_site(n)
     for url, budget in [
-        (article.get_absolute_url(), ARTICLE_BUDGET),
-        ("/", LISTING_BUDGET),
-        (author.get_absolute_url(), LISTING_BUDGET),
+        (article.get_absolute_url(), ARTICLE_FIRST_BUDGET + SESSION),
+        ("/", LISTING_FIRST_BUDGET),
+        (author.get_absolute_url(), LISTING_FIRST_BUDGET),
     ]:
         with django_assert_max_num_queries(budget):
             response = reader_with_session.get(url)

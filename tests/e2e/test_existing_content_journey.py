@@ -26,7 +26,7 @@ def article_state(article):
         "fields": {
             field.attname: getattr(article, field.attname)
             for field in article._meta.concrete_fields
-            if field.name not in ("body", "modified_at", "version")
+            if field.name not in ("body", "modified_at", "version", "render_stamp")
         },
         "tags": sorted(article.tags.names()),
         "bylines": list(article.bylines.values_list("author__name", "position")),

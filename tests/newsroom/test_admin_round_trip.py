@@ -37,8 +37,10 @@ pytestmark = pytest.mark.django_db
 #: Rows that record who did what; a save is expected to add to them.
 AUDIT_TRAIL = {"admin.LogEntry", "reversion.Revision", "reversion.Version", "sessions.Session"}
 AUDIT_TRAIL |= {"axes.AccessLog", "axes.AccessAttempt", "axes.AccessFailureLog"}
-#: Fields a save is meant to move, besides auto_now times.
-MOVES_ON_SAVE = {"articles.Article": {"version"}}
+#: Fields a save is meant to move, besides auto_now times: the article's version, and the
+#: stamp of its kept cards (articles/cards.py), renewed by a save of the article or of
+#: what its cards show, so a save costs at most one render of its cards.
+MOVES_ON_SAVE = {"articles.Article": {"version", "render_stamp"}}
 
 #: Objects of each model opened by each role: enough for every kind the seed makes.
 SAMPLE_NEWEST, SAMPLE_OLDEST = 4, 1
