@@ -17,8 +17,9 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVectorField,
 )
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Case, DateTimeField, F, FloatField, Q, Subquery, Value, When
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import Expression, RawSQL
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
@@ -39,8 +40,11 @@ MAX_QUERY_LENGTH = 200
 SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
-# Body-only matches are read from the newest days first (see RankedResults).
-BODY_WINDOWS = (timedelta(days=30), None)
+# Body-only matches are read from the newest days first (see RankedResults). The
+# window is wide enough that, for a common query, the head and its body matches
+# already pass COUNT_CAP (~28 articles a day at 100k: 150 days hold ~4,000), so the
+# page need not count; a window's size changes the cost, never the order.
+BODY_WINDOWS = (timedelta(days=150), None)
 # A results page counts its matches exactly up to this; beyond, it estimates.
 COUNT_CAP = 200
 # Control characters cannot come from the (tag-stripped) body, so they mark the
@@ -160,13 +164,16 @@ class RankedResults:
        (weights far apart), more and closer matches first, then newest.
     2. Then articles that match only in the body, newest first. A common word matches
        thousands of bodies, and reading thousands of rows to sort them by date is what
-       made search slow; the newest are taken from the 30 days before the newest
+       made search slow; the newest are taken from the 150 days before the newest
        publication first (the GIN index and the publish-date index together), and
-       from all of them only when those are too few. Every body match of a window is newer than any outside it, so the
-       order is the same as sorting them all.
+       from all of them only when those are too few. Every body match of a window is
+       newer than any outside it, so the order is the same as sorting them all.
 
-    Snippets come from `search_excerpt` (the start of the body as plain text), only
-    for the rows a page shows (PostgreSQL evaluates ts_headline after the LIMIT).
+    A page is one statement (PAGE_SQL): both tiers, the snippets and the capped count
+    (kept as `counted` for `count()`), built as raw SQL around the queryset's compiled
+    WHERE clause rather than as several ORM queries. Snippets come from
+    `search_excerpt` (the start of the body as plain text), only for the rows the
+    page shows (ts_headline runs after the LIMIT).
     """
 
     def __init__(self, query, queryset):
@@ -206,41 +213,203 @@ class RankedResults:
         return iter(head + list(body.order_by("-publish_at", "-pk")))
 
     def exists(self):
-        return bool(self[0:1])
+        return any_match(self.query, self.queryset)
 
     def __getitem__(self, bounds):
+        """A page of results, from one statement (see PAGE_SQL); a second reads older
+        body matches only when the window of the newest ones is too short."""
         start, stop = bounds.start or 0, bounds.stop
-        found = list(self.ranked_head()[start:stop])
+        where, params = _public_where(self.queryset)
+        db = self.queryset.db
+        sql = PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL, headline=HEADLINE_SQL)
+        args = {
+            **params,
+            "config": SEARCH_CONFIG,
+            "query": self.query,
+            "window": BODY_WINDOWS[0],
+            "start": start,
+            "wanted": stop - start,
+            "cap": COUNT_CAP,
+            "options": HEADLINE_OPTIONS,
+        }
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+        totals = next(row for row in rows if row[0] is None)
+        head_total, counted = totals[3], totals[5]
+        self.counted = counted
+        found = [_result(db, row) for row in rows if row[0] is not None]
         wanted = stop - start - len(found)
-        if wanted <= 0:
+        if wanted <= 0 or (counted <= COUNT_CAP and counted <= start + len(found)):
             return found
-        in_head = start + len(found) if found or start == 0 else self.head_matches().count()
-        skip = max(0, start - in_head)
-        body = self.body_matches().annotate(raw_snippet=self.snippet)
-        # The newest publication is a subquery (one index probe), not a query of its own.
-        newest = Subquery(
-            self.queryset.order_by("-publish_at").values("publish_at")[:1],
-            output_field=DateTimeField(),
-        )
-        for days in BODY_WINDOWS:
-            window = body if days is None else body.filter(publish_at__gte=newest - days)
-            rows = list(window.order_by("-publish_at", "-pk")[skip : skip + wanted])
-            if len(rows) == wanted or days is None:
-                return found + rows
-        return found  # not reached: the last window holds every match
+        # Older body matches (the window was too short): all body matches, newest
+        # first, after those of this page and of the pages before it.
+        in_body = sum(1 for row in rows if row[6] == 1)
+        skip = max(0, start - head_total) + in_body
+        sql = OLDER_SQL.format(where=where, headline=HEADLINE_SQL)
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, {**args, "start": skip, "wanted": wanted})
+            return found + [_result(db, row) for row in cursor.fetchall()]
 
     def count(self, *, cap=None):
-        matches = matching(self.query, self.queryset).order_by()
-        return (matches[: cap + 1] if cap else matches).count()
+        """min(matches, cap + 1); from the page's own statement when it has run."""
+        if cap == COUNT_CAP and getattr(self, "counted", None) is not None:
+            return self.counted
+        where, params = _public_where(self.queryset)
+        limit = f"LIMIT {int(cap) + 1}" if cap else ""
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM articles_article "
+            f"WHERE {where} AND {_MATCH} {limit}) AS matches"
+        )
+        with connections[self.queryset.db].cursor() as cursor:
+            cursor.execute(sql, {**params, "config": SEARCH_CONFIG, "query": self.query})
+            return cursor.fetchone()[0]
 
     def estimate(self):
         """PostgreSQL's estimate of the matches, from the column's statistics (no row
         is read): within a few percent for the common words that match thousands."""
-        plan = matching(self.query, self.queryset).order_by().values("pk").explain(format="json")
-        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+        where, params = _public_where(self.queryset)
+        sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles_article WHERE {where} AND {_MATCH}"
+        with connections[self.queryset.db].cursor() as cursor:
+            cursor.execute(sql, {**params, "config": SEARCH_CONFIG, "query": self.query})
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def count(query, queryset=None):
+# The raw SQL of a results page. Every statement names the article table unaliased,
+# so the WHERE clause of the queryset (compiled by Django) applies inside each part.
+_QUERY = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+_MATCH = f'"articles_article"."search_vector" @@ {_QUERY}'
+_WEIGHTS_SQL = "'{" + ", ".join(str(weight) for weight in RANK_WEIGHTS) + "}'::float4[]"
+HEADLINE_OPTIONS = (
+    f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
+)
+HEADLINE_SQL = (
+    "ts_headline(%(config)s::regconfig, coalesce(a.dek, '') || ' ' || "
+    f"coalesce(a.search_excerpt, ''), {_QUERY}, %(options)s)"
+)
+# One round trip for a page and its count:
+# - `head`: every title/dek match with its rank (the GIN index of `search_head`);
+# - `body`: the body-only matches of the window before the newest publication (the
+#   GIN index of `search_vector` and the publish-date index together); read only when
+#   the head leaves room on the page or cannot settle the count by itself;
+# - `page`: the slice of head-then-body, and ts_headline for those rows alone;
+# - `counted`: min(matches, cap + 1), read from the two tiers when they already hold
+#   more than the cap, else counted (the index of `search_vector` again, rare words).
+# A last row of NULLs carries the totals when the page itself is empty.
+PAGE_SQL = f"""
+WITH head AS MATERIALIZED (
+    SELECT "articles_article"."id", "articles_article"."modified_at",
+        "articles_article"."publish_at",
+        ts_rank_cd({{weights}}, "articles_article"."search_head", {_QUERY}) AS rank
+    FROM "articles_article"
+    WHERE {{where}} AND "articles_article"."search_head" @@ {_QUERY}
+),
+head_total AS MATERIALIZED (SELECT count(*) AS n FROM head),
+body AS MATERIALIZED (
+    SELECT "articles_article"."id", "articles_article"."modified_at",
+        "articles_article"."publish_at"
+    FROM "articles_article"
+    WHERE {{where}} AND "articles_article"."search_vector" @@ {_QUERY}
+        AND NOT ("articles_article"."search_head" @@ {_QUERY})
+        AND "articles_article"."publish_at" >= (
+            SELECT "articles_article"."publish_at" FROM "articles_article"
+            WHERE {{where}} ORDER BY "articles_article"."publish_at" DESC LIMIT 1
+        ) - %(window)s::interval
+),
+page AS (
+    (SELECT id, modified_at, 0 AS tier, rank, publish_at FROM head
+     ORDER BY rank DESC, publish_at DESC, id DESC)
+    UNION ALL
+    (SELECT id, modified_at, 1, 0, publish_at FROM body ORDER BY publish_at DESC, id DESC)
+    OFFSET %(start)s LIMIT %(wanted)s
+),
+totals AS MATERIALIZED (
+    SELECT head_total.n AS head_total,
+        CASE WHEN head_total.n > %(cap)s THEN 0 ELSE (SELECT count(*) FROM body) END
+            AS window_total
+    FROM head_total
+)
+SELECT * FROM (
+    SELECT page.id, page.modified_at, {{headline}}, NULL::bigint, NULL::bigint,
+        NULL::bigint, page.tier, page.rank, page.publish_at
+    FROM page JOIN "articles_article" a ON a.id = page.id
+    ORDER BY page.tier, page.rank DESC, page.publish_at DESC, page.id DESC
+) AS shown
+UNION ALL
+SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
+    CASE WHEN totals.head_total + totals.window_total > %(cap)s
+        THEN totals.head_total + totals.window_total
+        ELSE totals.head_total + (
+            SELECT count(*) FROM (
+                SELECT 1 FROM "articles_article"
+                WHERE {{where}} AND "articles_article"."search_vector" @@ {_QUERY}
+                    AND NOT ("articles_article"."search_head" @@ {_QUERY})
+                LIMIT %(cap)s + 1
+            ) AS counted
+        )
+    END, NULL, NULL, NULL
+FROM totals
+"""
+# Body-only matches older than the window, newest first (deep pages, mid-rare words).
+OLDER_SQL = f"""
+WITH page AS (
+    SELECT "articles_article"."id", "articles_article"."modified_at",
+        "articles_article"."publish_at"
+    FROM "articles_article"
+    WHERE {{where}} AND "articles_article"."search_vector" @@ {_QUERY}
+        AND NOT ("articles_article"."search_head" @@ {_QUERY})
+    ORDER BY "articles_article"."publish_at" DESC, "articles_article"."id" DESC
+    OFFSET %(start)s LIMIT %(wanted)s
+)
+SELECT page.id, page.modified_at, {{headline}}
+FROM page JOIN "articles_article" a ON a.id = page.id
+ORDER BY page.publish_at DESC, page.id DESC
+"""
+
+
+def _result(db, row):
+    """An article of a results page: its key and modified time, the rest deferred."""
+    article = Article.from_db(db, ["id", "modified_at"], row[:2])
+    article.raw_snippet = row[2]
+    return article
+
+
+def _public_where(queryset):
+    """The WHERE clause of `queryset` as SQL over the unaliased article table, with
+    named parameters (a queryset with joins is applied as `id IN (…)`)."""
+    query = queryset.query
+    compiler = query.get_compiler(using=queryset.db)
+    if len(query.alias_map) <= 1 and not query.is_sliced and not query.distinct:
+        try:
+            sql, params = compiler.compile(query.where)
+        except FullResultSet:
+            sql, params = "TRUE", []
+        except EmptyResultSet:
+            sql, params = "FALSE", []
+    else:
+        sql, params = compiler.compile(queryset.order_by().values("pk").query)
+        sql = f'"articles_article"."id" IN ({sql})'
+    # Django's SQL has a %s per parameter (and %% for a literal %): name them.
+    parts = sql.split("%s")
+    names = [f"w{n}" for n in range(len(params))]
+    sql = "".join(
+        part + (f"%({names[n]})s" if n < len(names) else "") for n, part in enumerate(parts)
+    )
+    return sql or "TRUE", dict(zip(names, params, strict=True))
+
+
+def any_match(query, queryset):
+    """Whether any article of `queryset` matches `query` (PostgreSQL)."""
+    where, params = _public_where(queryset)
+    sql = f"SELECT EXISTS (SELECT 1 FROM articles_article WHERE {where} AND {_MATCH})"
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, {**params, "config": SEARCH_CONFIG, "query": query})
+        return cursor.fetchone()[0]
+
+
+def count(query, queryset=None, *, results=None):
     """(how many published articles match `query`, whether the number is exact).
 
     Exact up to COUNT_CAP. Beyond, reading every match only to count it would cost
@@ -250,7 +419,8 @@ def count(query, queryset=None):
     queryset = Article.objects.published() if queryset is None else queryset
     if not uses_full_text(queryset.db):
         return _simple_search(query, queryset).order_by().count(), True
-    results = RankedResults(query, queryset)
+    if not isinstance(results, RankedResults):
+        results = RankedResults(query, queryset)
     found = results.count(cap=COUNT_CAP)
     if found <= COUNT_CAP:
         return found, True
@@ -278,6 +448,8 @@ def suggestion(query, queryset=None):
     if not replacements:
         return None
     respelt = " ".join(replacements.get(word, word) for word in words)
+    if uses_full_text(queryset.db):
+        return respelt if any_match(respelt, queryset) else None
     return respelt if search(respelt, queryset)[:1] else None
 
 

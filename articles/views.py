@@ -312,7 +312,8 @@ def search_view(request):
         if page.number == 1 and not page.has_next:
             total, exact = len(page.object_list), True  # all on this page: nothing to count
         else:
-            total, exact = search.count(query, public)
+            # The page's own statement counted the matches (PostgreSQL).
+            total, exact = search.count(query, public, results=results)
         context.update(
             page=page,
             total=total,

@@ -230,3 +230,57 @@ def test_a_search_with_no_close_spelling_says_so(client, django_capture_on_commi
         ArticleFactory(published=True, title="Ceasefire holds")
     page = results(client, "zzqxv")
     assert "Did you mean" not in page and "Try fewer or different words." in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_results_page_and_its_count_are_one_statement(client):
+    from django.test.utils import CaptureQueriesContext
+
+    ArticleFactory.create_batch(25, published=True, title="Orchard harvest")
+    with CaptureQueriesContext(connection) as captured:
+        page = results(client, "orchard")
+    assert "25 articles match “orchard”" in page
+    ranking = [q["sql"] for q in captured if "websearch_to_tsquery" in q["sql"]]
+    assert len(ranking) == 1, ranking
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_pages_run_from_the_head_into_the_body_tier_newest_first():
+    now = timezone.now()
+    heads = [
+        ArticleFactory(
+            published=True, title=f"Harbour {n}", publish_at=now - timedelta(days=400 + n)
+        )
+        for n in range(3)
+    ]
+    # Inside the body window, and far older than it (read by the second statement).
+    recent = [
+        ArticleFactory(
+            published=True, body="<p>The harbour.</p>", publish_at=now - timedelta(days=n)
+        )
+        for n in range(1, 4)
+    ]
+    old = [
+        ArticleFactory(
+            published=True, body="<p>A harbour.</p>", publish_at=now - timedelta(days=900 + n)
+        )
+        for n in range(3)
+    ]
+    expected = [*heads, *recent, *old]
+    assert list(search.search("harbour")) == expected
+    pages = [search.search("harbour")[start : start + 4] for start in range(0, 9, 4)]
+    assert [article for page in pages for article in page] == expected
+    assert all(article.raw_snippet for page in pages for article in page)
+    assert search.count("harbour") == (9, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_count_beyond_the_cap_is_an_estimate(client, settings, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    ArticleFactory.create_batch(4, published=True, title="Lantern festival")
+    ArticleFactory.create_batch(4, published=True, body="<p>The lantern.</p>")
+    results_ = search.search("lantern")
+    assert len(results_[0:3]) == 3
+    total, exact = search.count("lantern", results=results_)
+    assert not exact and total > 5
+    assert search.count("festival") == (4, True)
