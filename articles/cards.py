@@ -119,7 +119,8 @@ def cards_of(articles):
         return []
     current = version()
     kept = _read([article.pk for article in articles], current)
-    missing = [article for article in articles if article.pk not in kept]
+    # Once each: an article can be in both rails of a page.
+    missing = list({article.pk: article for article in articles if article.pk not in kept}.values())
     if missing:
         made = [_render(article) for article in queries.for_cards(missing)]
         _keep(made, current)

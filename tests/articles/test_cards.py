@@ -152,3 +152,11 @@ def test_search_results_use_the_kept_cards_with_their_own_snippet(reader_with_se
     assert 'class="search-result"' in html and "Harbour reopens" in html
     assert "<!--snippet-->" not in html
     assert ArticleCard.objects.filter(article=story).exists()
+
+
+def test_an_article_shown_twice_on_a_page_is_rendered_and_kept_once(story):
+    row = Article.objects.only("pk").get(pk=story.pk)
+    shown = cards.cards_of([row, row])
+    assert [card.pk for card in shown] == [story.pk, story.pk]
+    assert ArticleCard.objects.filter(article=story).count() == 1
+    assert cards._read([story.pk], cards.version())[story.pk].teaser == shown[0].teaser

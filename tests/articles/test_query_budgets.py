@@ -37,7 +37,7 @@ CARDS_KEPT_BUDGET = LISTING_BUDGET
 # article's parts as well (the article with its bylines, tags and notes, its pictures,
 # and their write).
 LISTING_FIRST_BUDGET = LISTING_BUDGET + 6
-ARTICLE_FIRST_BUDGET = ARTICLE_BUDGET + 6 + 8
+ARTICLE_FIRST_BUDGET = ARTICLE_BUDGET + 6 + 9
 # The tests read pages past the page cache as a reader whose cookie names a session.
 SESSION = 1
 
