@@ -8,6 +8,10 @@ pages a newly public article could join: purging them is how an article appears.
 
 from datetime import UTC, datetime
 
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from articles.models import Article, FrontPageStory
 
 LISTS_OF_EVERYTHING = ("list", "sitemap")
@@ -70,18 +74,32 @@ class Schedule:
         return keys
 
     def next_after(self, moment):
+        """The next scheduled publication or front-page expiry, in one query (a listing
+        past every cache asks it on each request)."""
         now = _moment(moment)
         publication = (
             Article.objects.filter(status__in=Article.PUBLIC_STATUSES, publish_at__gt=now)
             .order_by("publish_at")
-            .values_list("publish_at", flat=True)
-            .first()
+            .values("publish_at")[:1]
         )
         expiry = (
             FrontPageStory.objects.filter(expires_at__gt=now)
             .order_by("expires_at")
-            .values_list("expires_at", flat=True)
-            .first()
+            .values("expires_at")[:1]
         )
-        moments = [found.timestamp() for found in (publication, expiry) if found is not None]
+        (first, first_params), (second, second_params) = (
+            publication.query.sql_with_params(),
+            expiry.query.sql_with_params(),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT ({first}), ({second})", [*first_params, *second_params])
+            found = cursor.fetchone()
+        moments = [_aware(value).timestamp() for value in found if value is not None]
         return min(moments, default=None)
+
+
+def _aware(value):
+    """A time from a raw row: SQLite's come as text or naive, in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)

@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
+from articles.links import slug_url
 from articles.models import Section
 
 register = template.Library()
@@ -16,8 +17,8 @@ LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
 
 def _navigation_links():
     latest = ("Latest", reverse("articles:latest"))
-    sections = Section.objects.filter(is_in_navigation=True)
-    return [latest, *((section.name, section.get_absolute_url()) for section in sections)]
+    sections = Section.objects.filter(is_in_navigation=True).values_list("name", "slug")
+    return [latest, *((name, slug_url("articles:section-detail", slug)) for name, slug in sections)]
 
 
 @register.simple_tag
