@@ -64,17 +64,18 @@ def public_page(slug):
     rails need) with them. Else the article is loaded, its parts rendered and kept.
     """
     current = version()
-    condition, params = cards.current_sql("p", current)
+    articles = Article._meta.db_table
+    condition, params = cards.current_sql("p", current, article=articles)
+    public, public_params = queries.published_sql()
     columns = ", ".join(f"p.{name}" for name in KEPT_TEXT)
     sql = (
-        f"SELECT {', '.join(f'a.{name}' for name in ROW_FIELDS)}, {columns} "
-        f"FROM {Article._meta.db_table} a LEFT JOIN {KeptArticlePage._meta.db_table} p "
-        f"ON p.article_id = a.id AND {condition} "
-        "WHERE a.slug = %s AND a.status IN (%s, %s) AND a.publish_at <= %s"
+        f"SELECT {', '.join(f'{articles}.{name}' for name in ROW_FIELDS)}, {columns} "
+        f"FROM {articles} LEFT JOIN {KeptArticlePage._meta.db_table} p "
+        f"ON p.article_id = {articles}.id AND {condition} "
+        f"WHERE {articles}.slug = %s AND {public}"
     )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, slug, *Article.PUBLIC_STATUSES, now])
+        cursor.execute(sql, [*params, slug, *public_params])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -97,12 +97,12 @@ def version():
     return fingerprint([*TEMPLATES.values(), *INCLUDED], MODULES, SETTINGS)
 
 
-def current_sql(kept, current):
+def current_sql(kept, current, *, article="a"):
     """The SQL condition, and its parameters, under which a kept row `kept` joined to its
-    article `a` is current."""
+    article (`article`, a table or alias) is current."""
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     condition = (
-        f"a.render_stamp = {kept}.stamp AND {kept}.version = %s "
+        f"{article}.render_stamp = {kept}.stamp AND {kept}.version = %s "
         f"AND ({kept}.shown_until IS NULL OR {kept}.shown_until >= %s)"
     )
     return condition, [current, today]

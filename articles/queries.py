@@ -60,24 +60,32 @@ def for_cards(articles, *, with_body=True):
     return [loaded.get(article.pk, article) for article in articles]
 
 
+def published_sql():
+    """`Article.objects.published()` as an SQL condition on the article table (named by
+    its own name, not an alias) and its parameters: the one rule of what is public, for
+    the few queries written in SQL because building them through the ORM cost more
+    than running them."""
+    query = Article.objects.published().query
+    return query.where.as_sql(query.get_compiler(connection=connection), connection)
+
+
 def related_articles(article, *, tag_ids, limit=4, candidates_limit=40):
     """Public articles sharing the most tags with `article`, then the newest of its section,
     as rows holding only their key (for articles/cards.py), in one query.
 
     Ranking happens on taggit's TaggedItem alone (an index scan on the article's few
     tags, grouped by article), so no scan of the article table is needed; only the top
-    `candidates_limit` and the section's newest are checked against what is public. Raw SQL:
-    the statement is simple, and building it through the ORM (a union, a subquery per
-    row) cost four times more than running it.
+    `candidates_limit` and the section's newest are checked against what is public. Raw
+    SQL: the statement is simple, and building it through the ORM (a union, a subquery
+    per row) cost four times more than running it.
     """
     articles, tagged = Article._meta.db_table, TaggedItem._meta.db_table
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    public = [*Article.PUBLIC_STATUSES, now]
+    public, public_params = published_sql()
     newest = (
-        f"SELECT id FROM {articles} WHERE section_id = %s AND id <> %s "
-        "AND status IN (%s, %s) AND publish_at <= %s ORDER BY publish_at DESC, id DESC LIMIT %s"
+        f"SELECT id FROM {articles} WHERE section_id = %s AND id <> %s AND {public} "
+        "ORDER BY publish_at DESC, id DESC LIMIT %s"
     )
-    newest_params = [article.section_id, article.pk, *public, limit]
+    newest_params = [article.section_id, article.pk, *public_params, limit]
     if tag_ids:
         content_type = ContentType.objects.get_for_model(Article).pk
         tags = ", ".join(["%s"] * len(tag_ids))
@@ -90,35 +98,30 @@ def related_articles(article, *, tag_ids, limit=4, candidates_limit=40):
         params = [content_type, *tag_ids, article.pk, candidates_limit, *newest_params]
         shared = (
             f"(SELECT COUNT(*) FROM {tagged} t WHERE t.content_type_id = %s "
-            f"AND t.tag_id IN ({tags}) AND t.object_id = a.id) DESC, "
+            f"AND t.tag_id IN ({tags}) AND t.object_id = {articles}.id) DESC, "
         )
         shared_params = [content_type, *tag_ids]
     else:
         candidates, params, shared, shared_params = newest, newest_params, "", []
     sql = (
-        f"SELECT a.id FROM {articles} a WHERE a.id IN ({candidates}) "
-        "AND a.status IN (%s, %s) AND a.publish_at <= %s "
-        f"ORDER BY {shared}a.publish_at DESC, a.id DESC LIMIT %s"
+        f"SELECT id FROM {articles} WHERE id IN ({candidates}) AND {public} "
+        f"ORDER BY {shared}publish_at DESC, id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *public, *shared_params, limit])
+        cursor.execute(sql, [*params, *public_params, *shared_params, limit])
         return [Article.from_db(None, ["id"], [pk]) for (pk,) in cursor.fetchall()]
 
 
 def latest_articles(*, exclude=None, limit=5):
-    """The newest public articles as rows holding only their key (for articles/cards.py).
-
-    Raw SQL, as related_articles: on an article page past the cache, building this
-    query through the ORM cost more than running it.
-    """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    """The newest public articles as rows holding only their key (for articles/cards.py),
+    in SQL as related_articles."""
+    public, public_params = published_sql()
     sql = (
-        f"SELECT id FROM {Article._meta.db_table} WHERE status IN (%s, %s) "
-        "AND publish_at <= %s AND id <> %s ORDER BY publish_at DESC, id DESC LIMIT %s"
+        f"SELECT id FROM {Article._meta.db_table} WHERE {public} AND id <> %s "
+        "ORDER BY publish_at DESC, id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        params = [*Article.PUBLIC_STATUSES, now, exclude.pk if exclude else 0, limit]
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*public_params, exclude.pk if exclude else 0, limit])
         return [Article.from_db(None, ["id"], [pk]) for (pk,) in cursor.fetchall()]
 
 
