@@ -128,6 +128,17 @@ def cards_of(articles):
     return [kept[article.pk] for article in articles]
 
 
+def keep_current(pks):
+    """Render and keep the cards of the articles `pks` that are not current (for
+    `manage.py keep_cards`); how many were drawn."""
+    current = version()
+    kept = _read(pks, current)
+    missing = [Article.from_db(None, ["id"], [pk]) for pk in pks if pk not in kept]
+    if missing:
+        _keep([_render(article) for article in queries.for_cards(missing)], current)
+    return len(missing)
+
+
 def keys_of(cards):
     return {key for card in cards for key in card.keys}
 

@@ -617,14 +617,10 @@ class FrontPageStory(models.Model):
         return reverse("articles:latest")
 
 
-class ArticleCard(models.Model):
-    """An article's cards as the public site shows them, rendered once and kept.
-
-    Rendered the first time a page shows the article after it, or anything its cards
-    show (section, authors, picture), changed; current while `stamp` is the article's
-    `render_stamp`, `version` the running code's (articles/cards.py) and its picture's
-    rights have not ended (`shown_until`).
-    """
+class KeptRender(models.Model):
+    """What is kept of an article as the public site draws it (articles/cards.py):
+    current while `stamp` is the article's `render_stamp`, `version` the running code's
+    and the rights of the pictures it shows have not ended (`shown_until`)."""
 
     article = models.OneToOneField(
         Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -632,35 +628,36 @@ class ArticleCard(models.Model):
     stamp = models.UUIDField()
     version = models.CharField(max_length=32)
     shown_until = models.DateField(null=True, blank=True)
+    keys = models.TextField(help_text="The page-cache keys of what it shows.")
+
+    class Meta:
+        abstract = True
+
+
+class ArticleCard(KeptRender):
+    """An article's cards, drawn the first time a page shows them after it, or anything
+    they show (section, authors, picture), changed."""
+
     teaser = models.TextField()
     lead_teaser = models.TextField()
     search_result = models.TextField()
     rail_item = models.TextField()
     related_item = models.TextField()
-    keys = models.TextField(help_text="The page-cache keys of what the cards show.")
 
     def __str__(self):
         return f"Cards of article {self.article_id}"
 
 
-class KeptArticlePage(models.Model):
+class KeptArticlePage(KeptRender):
     """The parts of an article's page that show only the article (meta tags and JSON-LD,
-    breadcrumbs, the article with its pictures), rendered once and kept: current under
-    the rule of ArticleCard (articles/cards.py). The rails are put together from cards."""
+    breadcrumbs, the article with its pictures). The rails are put together from cards."""
 
-    article = models.OneToOneField(
-        Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    stamp = models.UUIDField()
-    version = models.CharField(max_length=32)
-    shown_until = models.DateField(null=True, blank=True)
     meta = models.TextField()
     breadcrumbs = models.TextField()
     main = models.TextField()
     title = models.TextField()
     description = models.TextField()
     tag_ids = models.TextField(help_text="The article's tags, for its related rail.")
-    keys = models.TextField(help_text="The page-cache keys of what these parts show.")
 
     def __str__(self):
         return f"Page of article {self.article_id}"

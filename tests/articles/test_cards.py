@@ -160,3 +160,22 @@ def test_an_article_shown_twice_on_a_page_is_rendered_and_kept_once(story):
     assert [card.pk for card in shown] == [story.pk, story.pk]
     assert ArticleCard.objects.filter(article=story).count() == 1
     assert cards._read([story.pk], cards.version())[story.pk].teaser == shown[0].teaser
+
+
+def test_keep_cards_draws_what_is_not_current_and_nothing_twice(story):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ArticleFactory.create_batch(3, published=True)
+    ArticleFactory()  # a draft: no card
+    out = StringIO()
+    call_command("keep_cards", "--batch-size", "2", stdout=out)
+    assert out.getvalue().startswith("4 of 4 ")
+    assert ArticleCard.objects.count() == 4
+    story.title = "Harbour reopens at last"
+    story.save()
+    out = StringIO()
+    call_command("keep_cards", stdout=out)
+    assert out.getvalue().startswith("1 of 4 ")
+    assert "at last" in ArticleCard.objects.get(article=story).teaser
