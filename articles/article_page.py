@@ -10,6 +10,7 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -37,6 +38,7 @@ INCLUDED = (
     "includes/notes.html",
     "includes/share_links.html",
     "includes/og_image.html",
+    "articles/parts/feed_notes.html",
 )
 MODULES = (*cards.MODULES, "article_page.py", "seo.py", "richtext.py")
 SETTINGS = (
@@ -48,6 +50,7 @@ SETTINGS = (
     "ORGANIZATION_SAME_AS",
     "SHARE_IMAGE_URL",
 )
+# What an article page reads of its kept row (feeds read `feed_content`).
 KEPT_TEXT = ("meta", "breadcrumbs", "main", "title", "description", "tag_ids", "keys")
 # In the model's order of fields (Model.from_db takes them so).
 ROW_FIELDS = ("id", "slug", "section_id", "publish_at")
@@ -81,7 +84,7 @@ def public_page(slug):
         return None
     if row[len(ROW_FIELDS)] is None:  # nothing current is kept
         article = queries.article_for_page(pk=row[0])
-        return None if article is None else (article, keep(article, current))
+        return None if article is None else (article, keep([article], current)[0])
     pk, slug, section_id, publish_at = row[: len(ROW_FIELDS)]
     if timezone.is_naive(publish_at):  # SQLite's raw rows hold UTC without a zone
         publish_at = timezone.make_aware(publish_at, UTC)
@@ -98,25 +101,35 @@ def public_page(slug):
     }
 
 
-def keep(article, current):
-    """Render `article`'s own parts and keep them; the parts."""
-    own = own_parts(article)
-    kept = KeptArticlePage(
-        article_id=article.pk,
-        stamp=article.render_stamp,
-        version=current,
-        shown_until=own["shown_until"],
-        meta=own["meta"],
-        breadcrumbs=own["breadcrumbs"],
-        main=own["article"],
-        title=own["title"],
-        description=own["description"],
-        tag_ids=" ".join(map(str, own["tag_ids"])),
-        # Spaced at both ends, so a picture's pages are found by " i<id> " (cards.py).
-        keys=f" {' '.join(sorted(own['keys']))} ",
-    )
-    cards.keep(KeptArticlePage, [kept], ["stamp", "version", "shown_until", *KEPT_TEXT])
-    return own
+def keep(articles, current, *, images=None):
+    """Render the own parts of complete `articles` and keep them (one write); the parts
+    of each, in order. `images`: their pictures, loaded at once (else one query each)."""
+    owns = [own_parts(article, images=images) for article in articles]
+    rows = [
+        KeptArticlePage(
+            article_id=article.pk,
+            stamp=article.render_stamp,
+            version=current,
+            shown_until=own["shown_until"],
+            meta=own["meta"],
+            breadcrumbs=own["breadcrumbs"],
+            main=own["article"],
+            title=own["title"],
+            description=own["description"],
+            tag_ids=" ".join(map(str, own["tag_ids"])),
+            feed_content=own["feed_content"],
+            # Spaced at both ends, so a picture's pages are found by " i<id> " (cards.py).
+            keys=f" {' '.join(sorted(own['keys']))} ",
+        )
+        for article, own in zip(articles, owns, strict=True)
+    ]
+    fields = ["stamp", "version", "shown_until", "feed_content", *KEPT_TEXT]
+    cards.keep(KeptArticlePage, rows, fields)
+    return owns
+
+
+def pictures_of(article):
+    return {article.lead_image_id} | set(body_image_ids(article.body))
 
 
 def render_parts(article):
@@ -136,13 +149,16 @@ def assemble(article, own):
     }
 
 
-def own_parts(article):
+def own_parts(article, *, images=None):
     """The parts of the page that show only `article`, with their keys, its tags and the
-    day its pictures' rights end."""
+    day its pictures' rights end. `images`: {id: Image} holding its pictures (else read)."""
     authors = article.ordered_authors
     tags = list(article.tags.all())
     notes = list(article.notes.all())
-    images = body.load_images({article.lead_image_id} | set(body_image_ids(article.body)))
+    wanted = pictures_of(article) - {None}
+    images = {
+        pk: image for pk, image in (images or body.load_images(wanted)).items() if pk in wanted
+    }
     lead_image = images.get(article.lead_image_id)
     if lead_image is not None and not body.is_showable(lead_image):
         lead_image = None
@@ -172,6 +188,7 @@ def own_parts(article):
         "breadcrumbs": seo.breadcrumbs_json_ld(seo.article_breadcrumbs(article)),
     }
     parts = {name: render_to_string(template, context) for name, template in OWN_TEMPLATES.items()}
+    parts["feed_content"] = feed_content(article, lead_image, notes, images)
     ends = [
         image.usable_until
         for image in images.values()
@@ -191,6 +208,49 @@ def own_parts(article):
             *dependencies.of_images(images),
         },
     }
+
+
+def feed_content(article, lead_image, notes, images):
+    """The article as feeds carry it: its picture, body and notes, links absolute."""
+    parts = []
+    if lead_image is not None:
+        parts.append(
+            body.figure(
+                lead_image, caption=article.caption, sizes="100vw", lazy=False, absolute=True
+            )
+        )
+    parts.append(body.render_body(article.body, images, absolute=True))
+    if notes:
+        # Corrections and updates travel with the story, as on its page.
+        parts.append(render_to_string("articles/parts/feed_notes.html", {"notes": notes}))
+    return "".join(str(part) for part in parts)
+
+
+def feed_contents(articles):
+    """({pk: feed content}, the page-cache keys they show) of complete `articles` (with
+    their bylines, as `for_listing()` loads them): kept ones in one query, the others
+    drawn and kept (4 more queries, and the write)."""
+    if not articles:
+        return {}, set()
+    current = version()
+    condition, params = cards.current_sql("p", current)
+    pks = [article.pk for article in articles]
+    sql = (
+        f"SELECT p.article_id, p.feed_content, p.keys FROM {KeptArticlePage._meta.db_table} p "
+        f"JOIN {Article._meta.db_table} a ON a.id = p.article_id WHERE {condition} "
+        f"AND p.article_id IN ({', '.join(['%s'] * len(pks))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *pks])
+        found = {pk: (content, keys.split()) for pk, content, keys in cursor.fetchall()}
+    missing = [article for article in articles if article.pk not in found]
+    if missing:
+        prefetch_related_objects(missing, "tags", "notes")
+        images = body.load_images(set().union(*map(pictures_of, missing)))
+        for article, own in zip(missing, keep(missing, current, images=images), strict=True):
+            found[article.pk] = (own["feed_content"], own["keys"])
+    contents = {pk: content for pk, (content, _) in found.items()}
+    return contents, set().union(*(keys for _, keys in found.values()))
 
 
 def rail_parts(article, *, tag_ids):

@@ -8,15 +8,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
 
-from articles import body, dependencies, queries
+from articles import article_page, body, dependencies, queries
 from articles.models import Article, Author, Section
-from articles.richtext import body_image_ids
 from articles.seo import absolute
 from newsroom.pagecache import depends_on
 
@@ -150,19 +148,14 @@ class ArticleFeed(Feed):
         return feed
 
     def items(self, obj=None):
-        articles = list(
-            self.get_articles(obj)
-            .for_listing()
-            .prefetch_related("notes")
-            .newest_first()[:FEED_LENGTH]
-        )
-        # One query for every inline image of the items.
-        images = body.load_images(set().union(*(body_image_ids(a.body) for a in articles)))
+        articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
+        # Each item's content is kept with its article's page (articles/article_page.py).
+        contents, keys = article_page.feed_contents(articles)
         for article in articles:
-            article.feed_content = self._content(article, images)
+            article.feed_content = contents[article.pk]
         shown = _SHOWN.get(None)
         if shown is not None:
-            shown |= dependencies.of_cards(articles) | dependencies.of_images(images)
+            shown |= dependencies.of_cards(articles) | keys
         return articles
 
     def item_title(self, item):
@@ -208,21 +201,6 @@ class ArticleFeed(Feed):
             (author.name, absolute(author.get_absolute_url())) for author in item.ordered_authors
         ]
         return {"content": item.feed_content, "authors": authors}
-
-    @staticmethod
-    def _content(item, images):
-        parts = []
-        image = item.lead_image
-        if body.is_showable(image):
-            parts.append(
-                body.figure(image, caption=item.caption, sizes="100vw", lazy=False, absolute=True)
-            )
-        parts.append(body.render_body(item.body, images, absolute=True))
-        notes = list(item.notes.all())
-        if notes:
-            # Corrections and updates travel with the story, as on its page.
-            parts.append(render_to_string("articles/parts/feed_notes.html", {"notes": notes}))
-        return "".join(str(part) for part in parts)
 
 
 class LatestFeed(ArticleFeed):

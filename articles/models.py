@@ -650,7 +650,8 @@ class ArticleCard(KeptRender):
 
 class KeptArticlePage(KeptRender):
     """The parts of an article's page that show only the article (meta tags and JSON-LD,
-    breadcrumbs, the article with its pictures). The rails are put together from cards."""
+    breadcrumbs, the article with its pictures), and the article as feeds carry it. The
+    page's rails are put together from cards."""
 
     meta = models.TextField()
     breadcrumbs = models.TextField()
@@ -658,6 +659,7 @@ class KeptArticlePage(KeptRender):
     title = models.TextField()
     description = models.TextField()
     tag_ids = models.TextField(help_text="The article's tags, for its related rail.")
+    feed_content = models.TextField(help_text="The article as feeds carry it, links absolute.")
 
     def __str__(self):
         return f"Page of article {self.article_id}"

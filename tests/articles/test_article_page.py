@@ -125,7 +125,7 @@ def test_parts_rendered_from_data_read_before_a_change_are_never_shown(reader_wi
     author = story.bylines.get().author
     rename(author, name="Renamed Meanwhile")
     # A reader who loaded the article before the rename keeps its parts after it.
-    article_page.keep(before, article_page.version())
+    article_page.keep([before], article_page.version())
     main, _ = article_html(reader_with_session, story)
     assert "Renamed Meanwhile" in main
 

@@ -125,6 +125,13 @@ def test_a_feed_past_the_page_cache_costs_a_fixed_number_of_queries(
     reader_with_session, django_assert_max_num_queries
 ):
     ArticleFactory.create_batch(5, published=True)
+    # The first time, each item's content is drawn and kept: its tags, notes and
+    # pictures (3) and the write (1, in a savepoint: 2 more inside a test's transaction).
+    with django_assert_max_num_queries(5 + 6):
+        reader_with_session.get("/feed/")
+    ArticleFactory.create_batch(5, published=True)
+    with django_assert_max_num_queries(5 + 6):
+        reader_with_session.get("/feed/")
     with django_assert_max_num_queries(5):
         reader_with_session.get("/feed/")
 
@@ -195,3 +202,20 @@ def test_feed_language_follows_language_code(client, settings):
     assert rss.feed.language == "fr-ca"
     atom = client.get("/feed/atom/").content.decode()
     assert 'xml:lang="fr-ca"' in atom
+
+
+def test_an_items_content_is_kept_and_follows_a_change_to_its_inline_picture(
+    reader_with_session,
+):
+    from articles.models import Image, KeptArticlePage
+
+    article = article_with_images()
+    _, feed = parse(reader_with_session, "/feed/")
+    kept = KeptArticlePage.objects.get(article=article)
+    assert "Inline Credit" in kept.feed_content and f'src="{SITE}/media/' in kept.feed_content
+    inline = Image.objects.exclude(pk=article.lead_image_id).get()
+    inline.credit = "Another Credit"
+    inline.save()
+    _, feed = parse(reader_with_session, "/feed/")
+    content = feed.entries[0].content[0].value
+    assert "Another Credit" in content and "Inline Credit" not in content
