@@ -228,7 +228,7 @@ def feed_content(article, lead_image, notes, images):
 
 def feed_contents(articles):
     """({pk: feed content}, the page-cache keys they show) of complete `articles` (with
-    their bylines, as `for_listing()` loads them): kept ones in one query, the others
+    their bylines, as `queries.with_card_data()` loads them): kept ones in one query, the others
     drawn and kept (4 more queries, and the write)."""
     if not articles:
         return {}, set()

@@ -81,10 +81,11 @@ def load_images(ids):
 
 def attach_renditions(images):
     """Give each of `images` its `loaded_renditions`, in one query."""
-    images = [image for image in images if image is not None]
+    # One picture can lead several stories of a page: each instance gets the same list.
+    by_id = {}
     for image in images:
-        image.loaded_renditions = []
-    by_id = {image.pk: image for image in images}
+        if image is not None:
+            image.loaded_renditions = by_id.setdefault(image.pk, [])
     if not by_id:
         return
     rows = (
@@ -93,7 +94,7 @@ def attach_renditions(images):
         .values_list("image_id", *ROW_FIELDS)
     )
     for image_id, *values in rows:
-        by_id[image_id].loaded_renditions.append(RenditionRow(*values))
+        by_id[image_id].append(RenditionRow(*values))
 
 
 def _all_renditions(image):

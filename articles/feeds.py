@@ -148,7 +148,7 @@ class ArticleFeed(Feed):
         return feed
 
     def items(self, obj=None):
-        articles = list(self.get_articles(obj).for_listing().newest_first()[:FEED_LENGTH])
+        articles = queries.with_card_data(self.get_articles(obj).newest_first()[:FEED_LENGTH])
         # Each item's content is kept with its article's page (articles/article_page.py).
         contents, keys = article_page.feed_contents(articles)
         for article in articles:

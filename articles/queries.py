@@ -36,28 +36,35 @@ def for_cards(articles, *, with_body=True):
     """`articles` with everything a teaser card shows, loading at once (3 queries) those
     that a listing read only partly (its narrow, seekable query of keys). Search results
     show no paragraphs (`with_body=False`): their rows leave the body out.
-
-    As `Article.objects.for_listing()`, but the pictures' renditions are read as plain
-    rows (body.attach_renditions): a page of cards has some 240, and model instances
-    and the prefetch machinery cost more than the rest of the loading.
     """
     articles = list(articles)
     partial = [article.pk for article in articles if article.get_deferred_fields()]
     loaded = {}
     if partial:
         complete = Article.objects.all() if with_body else Article.objects.defer("body")
-        loaded = (
-            complete.select_related("section", "lead_image")
-            .prefetch_related(
-                Prefetch(
-                    "bylines",
-                    queryset=Byline.objects.select_related("author").order_by("position"),
-                )
-            )
-            .in_bulk(partial)
-        )
-        body.attach_renditions(article.lead_image for article in loaded.values())
+        loaded = {
+            article.pk: article for article in with_card_data(complete.filter(pk__in=partial))
+        }
     return [loaded.get(article.pk, article) for article in articles]
+
+
+def with_card_data(queryset):
+    """The articles of `queryset` with everything a card or feed item shows, in 3
+    queries.
+
+    As `Article.objects.for_listing()`, but the pictures' renditions are read as plain
+    rows (body.attach_renditions): a page of cards has some 240, and model instances
+    and the prefetch machinery cost more than the rest of the loading.
+    """
+    articles = list(
+        queryset.select_related("section", "lead_image").prefetch_related(
+            Prefetch(
+                "bylines", queryset=Byline.objects.select_related("author").order_by("position")
+            )
+        )
+    )
+    body.attach_renditions(article.lead_image for article in articles)
+    return articles
 
 
 def published_sql():

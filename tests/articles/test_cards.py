@@ -179,3 +179,11 @@ def test_keep_cards_draws_what_is_not_current_and_nothing_twice(story):
     call_command("keep_cards", stdout=out)
     assert out.getvalue().startswith("1 of 4 ")
     assert "at last" in ArticleCard.objects.get(article=story).teaser
+
+
+def test_stories_sharing_a_picture_each_show_it_in_full(reader_with_session, story):
+    ArticleFactory(published=True, title="Cranes return", lead_image=story.lead_image)
+    cards_html = re.findall(r'<article class="teaser.*?</article>', home(reader_with_session), re.S)
+    assert len(cards_html) == 2
+    assert all('type="image/jpeg"' in card or "srcset=" in card for card in cards_html)
+    assert cards_html[0].count("srcset=") == cards_html[1].count("srcset=") > 0
