@@ -325,6 +325,13 @@ page AS (
     (SELECT id, modified_at, 1, 0, publish_at FROM body ORDER BY publish_at DESC, id DESC)
     OFFSET %(start)s LIMIT %(wanted)s
 ),
+-- Every article whose body matches, read through the GIN index only as far as the
+-- capped count below asks (without it the planner scans the table, reading each row's
+-- vector: 40-50 ms at 100,000 articles).
+matches AS MATERIALIZED (
+    SELECT "articles_article"."id" FROM "articles_article"
+    WHERE "articles_article"."search_vector" @@ {_QUERY}
+),
 totals AS MATERIALIZED (
     SELECT head_total.n AS head_total,
         CASE WHEN head_total.n > %(cap)s THEN 0 ELSE (SELECT count(*) FROM body) END
@@ -343,9 +350,9 @@ SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
         THEN totals.head_total + totals.window_total
         ELSE totals.head_total + (
             SELECT count(*) FROM (
-                SELECT 1 FROM "articles_article"
-                WHERE {{where}} AND "articles_article"."search_vector" @@ {_QUERY}
-                    AND NOT ("articles_article"."search_head" @@ {_QUERY})
+                SELECT 1 FROM matches
+                JOIN "articles_article" ON "articles_article"."id" = matches.id
+                WHERE {{where}} AND NOT ("articles_article"."search_head" @@ {_QUERY})
                 LIMIT %(cap)s + 1
             ) AS counted
         )
