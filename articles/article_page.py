@@ -233,16 +233,10 @@ def feed_contents(articles):
     if not articles:
         return {}, set()
     current = version()
-    condition, params = cards.current_sql("p", current)
-    pks = [article.pk for article in articles]
-    sql = (
-        f"SELECT p.article_id, p.feed_content, p.keys FROM {KeptArticlePage._meta.db_table} p "
-        f"JOIN {Article._meta.db_table} a ON a.id = p.article_id WHERE {condition} "
-        f"AND p.article_id IN ({', '.join(['%s'] * len(pks))})"
+    rows = cards.read_current(
+        KeptArticlePage, ("feed_content", "keys"), [article.pk for article in articles], current
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *pks])
-        found = {pk: (content, keys.split()) for pk, content, keys in cursor.fetchall()}
+    found = {pk: (content, keys.split()) for pk, content, keys in rows}
     missing = [article for article in articles if article.pk not in found]
     if missing:
         prefetch_related_objects(missing, "tags", "notes")

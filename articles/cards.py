@@ -143,25 +143,28 @@ def keys_of(cards):
     return {key for card in cards for key in card.keys}
 
 
-def _read(pks, current):
-    """{pk: Card} of the current kept cards of `pks`, in one query.
+def read_current(model, columns, pks, current):
+    """Rows (article id, *columns) of the current kept `model` rows of `pks`, in one query.
 
     Raw SQL: the join on the article's stamp is the whole query, and building it
     through the ORM cost more than running it.
     """
-    table, articles = ArticleCard._meta.db_table, Article._meta.db_table
-    condition, params = current_sql("c", current)
+    condition, params = current_sql("k", current)
     sql = (
-        f"SELECT c.article_id, {', '.join(f'c.{name}' for name in FIELDS)} FROM {table} c "
-        f"JOIN {articles} a ON a.id = c.article_id WHERE {condition} "
-        f"AND c.article_id IN ({', '.join(['%s'] * len(pks))})"
+        f"SELECT k.article_id, {', '.join(f'k.{name}' for name in columns)} "
+        f"FROM {model._meta.db_table} k JOIN {Article._meta.db_table} a ON a.id = k.article_id "
+        f"WHERE {condition} AND k.article_id IN ({', '.join(['%s'] * len(pks))})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *pks])
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def _read(pks, current):
+    """{pk: Card} of the current kept cards of `pks`."""
     return {
         pk: Card(pk, *(mark_safe(html) for html in htmls), keys=tuple(keys.split()))
-        for pk, *htmls, keys in rows
+        for pk, *htmls, keys in read_current(ArticleCard, FIELDS, pks, current)
     }
 
 
