@@ -32,19 +32,15 @@ def article_for_page(**lookup):
     )
 
 
-def for_cards(articles, *, with_body=True):
-    """`articles` with everything a teaser card shows, loading at once (3 queries) those
-    that a listing read only partly (its narrow, seekable query of keys). Search results
-    show no paragraphs (`with_body=False`): their rows leave the body out.
-    """
+def for_cards(articles):
+    """`articles` with everything their cards show, loading at once (3 queries) those
+    that a listing read only partly (its narrow, seekable query of keys)."""
     articles = list(articles)
     partial = [article.pk for article in articles if article.get_deferred_fields()]
     loaded = {}
     if partial:
-        complete = Article.objects.all() if with_body else Article.objects.defer("body")
-        loaded = {
-            article.pk: article for article in with_card_data(complete.filter(pk__in=partial))
-        }
+        rows = with_card_data(Article.objects.filter(pk__in=partial))
+        loaded = {article.pk: article for article in rows}
     return [loaded.get(article.pk, article) for article in articles]
 
 
