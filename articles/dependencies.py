@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from articles.compiled import Compiled
 from articles.models import Article, FrontPageStory
 
 LISTS_OF_EVERYTHING = ("list", "sitemap")
@@ -77,25 +78,31 @@ class Schedule:
         """The next scheduled publication or front-page expiry, in one query (a listing
         past every cache asks it on each request)."""
         now = _moment(moment)
-        publication = (
-            Article.objects.filter(status__in=Article.PUBLIC_STATUSES, publish_at__gt=now)
-            .order_by("publish_at")
-            .values("publish_at")[:1]
-        )
-        expiry = (
-            FrontPageStory.objects.filter(expires_at__gt=now)
-            .order_by("expires_at")
-            .values("expires_at")[:1]
-        )
         (first, first_params), (second, second_params) = (
-            publication.query.sql_with_params(),
-            expiry.query.sql_with_params(),
+            NEXT_PUBLICATION.sql(now=now),
+            NEXT_EXPIRY.sql(now=now),
         )
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT ({first}), ({second})", [*first_params, *second_params])
             found = cursor.fetchone()
         moments = [_aware(value).timestamp() for value in found if value is not None]
         return min(moments, default=None)
+
+
+NEXT_PUBLICATION = Compiled(
+    lambda now: (
+        Article.objects.filter(status__in=Article.PUBLIC_STATUSES, publish_at__gt=now)
+        .order_by("publish_at")
+        .values("publish_at")[:1]
+    )
+)
+NEXT_EXPIRY = Compiled(
+    lambda now: (
+        FrontPageStory.objects.filter(expires_at__gt=now)
+        .order_by("expires_at")
+        .values("expires_at")[:1]
+    )
+)
 
 
 def _aware(value):

@@ -8,10 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.utils import timezone
 from taggit.models import TaggedItem
 
 from articles import body
+from articles.compiled import Compiled
 from articles.models import Article, Byline, Note
 
 
@@ -63,13 +63,28 @@ def with_card_data(queryset):
     return articles
 
 
+PUBLISHED = Compiled(lambda now: Article.objects.published(now=now), where=True)
+FRONT_PAGE = Compiled(
+    lambda now: (
+        Article.objects.published(now=now)
+        .filter(
+            Q(front_page_story__expires_at__isnull=True) | Q(front_page_story__expires_at__gt=now),
+            front_page_story__isnull=False,
+        )
+        .order_by("front_page_story__position", "front_page_story__pk")
+        .only("pk", "slug", "title", "publish_at", "modified_at")[
+            : 1 + settings.FRONT_PAGE_FEATURED
+        ]
+    )
+)
+
+
 def published_sql():
     """`Article.objects.published()` as an SQL condition on the article table (named by
     its own name, not an alias) and its parameters: the one rule of what is public, for
     the few queries written in SQL because building them through the ORM cost more
     than running them."""
-    query = Article.objects.published().query
-    return query.where.as_sql(query.get_compiler(connection=connection), connection)
+    return PUBLISHED.sql(using=connection.alias)
 
 
 def related_articles(article, *, tag_ids, limit=4, candidates_limit=40):
@@ -132,16 +147,7 @@ def front_page_articles():
     """The lead and featured stories the editors chose, in their order, as listing keys
     (a story past its expiry is back in the stream: articles/dependencies.py purges the
     home page at that moment)."""
-    now = timezone.now()
-    live = Q(front_page_story__expires_at__isnull=True) | Q(front_page_story__expires_at__gt=now)
-    return list(
-        Article.objects.published(now=now)
-        .filter(live, front_page_story__isnull=False)
-        .order_by("front_page_story__position", "front_page_story__pk")
-        .only("pk", "slug", "title", "publish_at", "modified_at")[
-            : 1 + settings.FRONT_PAGE_FEATURED
-        ]
-    )
+    return FRONT_PAGE.models()
 
 
 def public_corrections():

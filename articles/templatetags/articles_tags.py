@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from articles import body, seo
+from articles.compiled import Compiled
 from articles.links import slug_url
 from articles.models import Section
 
@@ -15,9 +16,14 @@ TEASER_SIZES = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw"
 LEAD_STORY_SIZES = "(min-width: 72rem) 44rem, 100vw"
 
 
+NAVIGATION = Compiled(
+    lambda now: Section.objects.filter(is_in_navigation=True).values_list("name", "slug")
+)
+
+
 def _navigation_links():
     latest = ("Latest", reverse("articles:latest"))
-    sections = Section.objects.filter(is_in_navigation=True).values_list("name", "slug")
+    sections = NAVIGATION.rows()
     return [latest, *((name, slug_url("articles:section-detail", slug)) for name, slug in sections)]
 
 

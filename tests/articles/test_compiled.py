@@ -1,0 +1,63 @@
+"""Queries compiled once (articles/compiled.py): the same answers as the ORM, each time."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles.compiled import Compiled
+from articles.models import Article
+from articles.queries import PUBLISHED
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def published_ids(now):
+    sql, params = PUBLISHED.sql(now=now)
+    rows = Article.objects.raw(f"SELECT id FROM articles_article WHERE {sql}", params)
+    return {article.pk for article in rows}
+
+
+def test_the_compiled_rule_of_what_is_public_asks_about_the_moment_given_each_time():
+    now = timezone.now()
+    public = ArticleFactory(published=True, publish_at=now - timedelta(days=1))
+    scheduled = ArticleFactory(status=Article.Status.SCHEDULED, publish_at=now + timedelta(hours=1))
+    ArticleFactory()  # a draft
+
+    assert published_ids(now) == {public.pk}
+    assert published_ids(now + timedelta(hours=2)) == {public.pk, scheduled.pk}
+    orm = set(Article.objects.published(now=now + timedelta(hours=2)).values_list("pk", flat=True))
+    assert published_ids(now + timedelta(hours=2)) == orm
+
+
+def test_a_query_is_built_and_compiled_once_per_database():
+    built = []
+
+    def build(now):
+        built.append(now)
+        return Article.objects.filter(publish_at__lte=now).values_list("pk")
+
+    compiled = Compiled(build)
+    article = ArticleFactory(published=True, publish_at=timezone.now() - timedelta(days=1))
+
+    assert compiled.rows() == [(article.pk,)]
+    assert compiled.rows(now=timezone.now() - timedelta(days=2)) == []
+    assert len(built) == 1
+
+
+def test_compiled_models_come_back_as_the_querysets_model_with_its_fields():
+    now = timezone.now()
+    article = ArticleFactory(published=True, publish_at=now - timedelta(minutes=5))
+    compiled = Compiled(
+        lambda now: Article.objects.published(now=now).only("pk", "slug", "publish_at")
+    )
+
+    [found] = compiled.models()
+
+    assert isinstance(found, Article)
+    assert (found.pk, found.slug, found.publish_at) == (
+        article.pk,
+        article.slug,
+        article.publish_at,
+    )
