@@ -2,8 +2,9 @@
 
 Building a query through the ORM (each filter(), then the compiler) costs a page past
 every cache several times what PostgreSQL takes to run it. The queries here change
-only in the moment they ask about, so each is compiled once with a stand-in moment and
-run with the real one; the queryset stays the one statement of what it reads.
+only in their parameters (the moment they ask about, an owner's id, a page's offset),
+so each is compiled once with stand-ins for them and run with the real values; the
+queryset stays the one statement of what it reads.
 """
 
 import functools
@@ -12,39 +13,74 @@ from datetime import UTC, datetime
 from django.db import connections
 from django.utils import timezone
 
-# A moment no row holds: compiled in place of "now", replaced by it at each run.
-STAND_IN = datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+# Values no row holds, compiled in place of the parameters and replaced at each run.
+STAND_IN_MOMENT = datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+STAND_IN_OFFSET = 7_654_321_987  # a slice's start: Django writes it into the SQL
+
+
+def _stand_in(position):
+    return -1_000_000_000_000 - position
+
+
+class _Named(str):
+    """A parameter's place in compiled SQL, filled with its value at each run."""
 
 
 class Compiled:
-    """`build(now)`, a queryset, as SQL compiled once per database; `where=True` keeps
-    only its condition (for raw statements that add their own)."""
+    """`build(now, **values)`, a queryset, as SQL compiled once per database.
 
-    def __init__(self, build, *, where=False):
+    `values` names the integer parameters `build` takes besides the moment (a value
+    named `offset` may start a slice), `texts` its text parameters. `where=True` keeps
+    only the queryset's condition (for raw statements that add their own).
+    """
+
+    def __init__(self, build, *, values=(), texts=(), where=False):
         self.build = build
+        self.values = tuple(values)
+        self.texts = tuple(texts)
         self.where = where
         self._compiled = functools.cache(self._compile)
 
     def _compile(self, alias):
         connection = connections[alias]
-        query = self.build(STAND_IN).query
+        stand_ins = {
+            name: STAND_IN_OFFSET if name == "offset" else _stand_in(position)
+            for position, name in enumerate(self.values)
+        }
+        stand_ins |= {name: f"\u2063stand-in {name}\u2063" for name in self.texts}
+        query = self.build(STAND_IN_MOMENT, **stand_ins).query
         compiler = query.get_compiler(using=alias)
         sql, params = query.where.as_sql(compiler, connection) if self.where else compiler.as_sql()
-        stand_in = connection.ops.adapt_datetimefield_value(STAND_IN)
-        return sql, tuple(params), stand_in, query.model
+        columns = [expression for expression, _, _ in compiler.select or ()]
+        names = {connection.ops.adapt_datetimefield_value(STAND_IN_MOMENT): _Named("now")}
+        names |= {value: _Named(name) for name, value in stand_ins.items()}
+        params = [names.get(param, param) for param in params]
+        # The slice's start is written into the SQL: make it a parameter.
+        offset = f"OFFSET {STAND_IN_OFFSET}"
+        if offset in sql:
+            position = sql.index(offset)
+            params.insert(sql[:position].count("%s"), _Named("offset"))
+            sql = sql.replace(offset, "OFFSET %s")
+        return sql, tuple(params), query.model, compiler, columns
 
-    def sql(self, *, using="default", now=None):
-        """(SQL, parameters) asking about `now` (the current time unless given)."""
-        sql, params, stand_in, _ = self._compiled(using)
-        moment = connections[using].ops.adapt_datetimefield_value(now or timezone.now())
-        return sql, [moment if param == stand_in else param for param in params]
+    def sql(self, *, using="default", now=None, **values):
+        """(SQL, parameters) asking about `now` (the current time unless given) and `values`."""
+        sql, params, *_ = self._compiled(using)
+        values["now"] = connections[using].ops.adapt_datetimefield_value(now or timezone.now())
+        return sql, [values[param] if isinstance(param, _Named) else param for param in params]
 
-    def rows(self, *, using="default", now=None):
+    def rows(self, *, using="default", now=None, **values):
         with connections[using].cursor() as cursor:
-            cursor.execute(*self.sql(using=using, now=now))
+            cursor.execute(*self.sql(using=using, now=now, **values))
             return cursor.fetchall()
 
-    def models(self, *, using="default", now=None):
-        """The rows as model instances (of the queryset's model, with its only() fields)."""
-        model = self._compiled(using)[3]
-        return list(model.objects.raw(*self.sql(using=using, now=now)).using(using))
+    def models(self, *, using="default", now=None, **values):
+        """The rows as instances of the queryset's model holding the fields it selects
+        (converted from the database's types as the ORM would)."""
+        _, _, model, compiler, columns = self._compiled(using)
+        rows = self.rows(using=using, now=now, **values)
+        converters = compiler.get_converters(columns)
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        names = [column.target.attname for column in columns]
+        return [model.from_db(using, names, row) for row in rows]

@@ -217,7 +217,7 @@ class SectionFeed(ArticleFeed):
     url_name = "articles:section-feed"
 
     def get_object(self, request, slug):
-        return queries.listing_owner(Section.objects.all(), slug=slug)
+        return queries.listing_owner(Section, slug=slug)
 
     def title(self, obj):
         return f"{obj.name} · {settings.SITE_NAME}"
@@ -239,7 +239,7 @@ class AuthorFeed(ArticleFeed):
     url_name = "articles:author-feed"
 
     def get_object(self, request, slug):
-        return queries.listing_owner(Author.objects.all(), slug=slug)
+        return queries.listing_owner(Author, slug=slug)
 
     def title(self, obj):
         return f"{obj.name} · {settings.SITE_NAME}"

@@ -84,6 +84,17 @@ def paginate(request, queryset, *, per_page, ordering=("-publish_at", "-pk")):
         else:
             ids = queryset.order_by(*ordering).values("pk")[offset : offset + per_page + 1]
             rows = list(queryset.filter(pk__in=ids).order_by(*ordering))
+    return _page(request, number, rows, per_page)
+
+
+def listing_page(request, listing, **values):
+    """The requested page of a compiled listing (articles/queries.py `Listing`)."""
+    number = page_number(request)
+    rows = listing.models(offset=(number - 1) * listing.per_page, **values)
+    return _page(request, number, rows, listing.per_page)
+
+
+def _page(request, number, rows, per_page):
     if not rows and number > 1:
         raise Http404("No such page.")
     return Page(

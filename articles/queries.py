@@ -3,6 +3,8 @@
 Every one starts from `Article.objects.published()`, the one rule of what is public.
 """
 
+import functools
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -63,20 +65,46 @@ def with_card_data(queryset):
     return articles
 
 
-PUBLISHED = Compiled(lambda now: Article.objects.published(now=now), where=True)
-FRONT_PAGE = Compiled(
-    lambda now: (
+NEWEST_FIRST = ("-publish_at", "-pk")
+# What a listing reads of its rows: its cards are kept (articles/cards.py).
+LISTING_FIELDS = ("pk", "slug", "title", "publish_at", "modified_at")
+
+
+def _front_page(now):
+    live = Q(front_page_story__expires_at__isnull=True) | Q(front_page_story__expires_at__gt=now)
+    return (
         Article.objects.published(now=now)
-        .filter(
-            Q(front_page_story__expires_at__isnull=True) | Q(front_page_story__expires_at__gt=now),
-            front_page_story__isnull=False,
-        )
+        .filter(live, front_page_story__isnull=False)
         .order_by("front_page_story__position", "front_page_story__pk")
-        .only("pk", "slug", "title", "publish_at", "modified_at")[
-            : 1 + settings.FRONT_PAGE_FEATURED
-        ]
+        .only(*LISTING_FIELDS)[: 1 + settings.FRONT_PAGE_FEATURED]
     )
-)
+
+
+PUBLISHED = Compiled(lambda now: Article.objects.published(now=now), where=True)
+FRONT_PAGE = Compiled(_front_page)
+
+
+class Listing(Compiled):
+    """Public articles newest first, a page at a time, as rows holding LISTING_FIELDS:
+    `narrow(public, now, **values)` keeps a listing's own (None: every one).
+
+    One query: a narrow subquery walks the publish-order index for the page's keys only
+    (`SELECT id … LIMIT per_page + 1 OFFSET n`, so page 1,000 costs what page 1 does
+    but for the walk), the outer one reads those rows; the extra row tells whether an
+    older page exists.
+    """
+
+    def __init__(self, narrow=None, *, per_page, values=()):
+        self.narrow = narrow
+        self.per_page = per_page
+        super().__init__(self._listing, values=("offset", *values))
+
+    def _listing(self, now, offset, **values):
+        public = Article.objects.published(now=now)
+        if self.narrow is not None:
+            public = self.narrow(public, now=now, **values)
+        keys = public.order_by(*NEWEST_FIRST).values("pk")[offset : offset + self.per_page + 1]
+        return Article.objects.filter(pk__in=keys).only(*LISTING_FIELDS).order_by(*NEWEST_FIRST)
 
 
 def published_sql():
@@ -159,9 +187,14 @@ def public_corrections():
     )
 
 
-def listing_owner(queryset, *, slug):
-    """The section, author or tag a listing shows; else 404."""
-    found = queryset.filter(slug=slug).first()
-    if found is None:
-        raise Http404(f"No such {queryset.model._meta.verbose_name}.")
-    return found
+@functools.cache
+def _by_slug(model):
+    return Compiled(lambda now, slug: model.objects.filter(slug=slug)[:1], texts=("slug",))
+
+
+def listing_owner(model, *, slug):
+    """The section, author or tag (`model`) a listing shows; else 404."""
+    found = _by_slug(model).models(slug=slug)
+    if not found:
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    return found[0]

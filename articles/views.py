@@ -20,7 +20,7 @@ from taggit.models import Tag, TaggedItem
 from articles import article_page, body, queries, search, seo
 from articles.cards import cards_of, keys_of
 from articles.models import Article, Author, OldSlug, Section
-from articles.pagination import paginate
+from articles.pagination import listing_page, paginate
 from newsroom.context_processors import og_locale
 from newsroom.pagecache import depends_on
 from newsroom.ratelimit import ratelimit
@@ -40,9 +40,11 @@ class ListingMixin:
     template_name = "articles/article_list.html"
     per_page = PER_PAGE
     og_type = "website"
+    listing = queries.Listing(per_page=PER_PAGE)
 
-    def get_queryset(self):
-        return Article.objects.published().only("pk", "slug", "title", "publish_at", "modified_at")
+    def listing_values(self):
+        """The values of the listing's parameters (its owner's id)."""
+        return {}
 
     def listing_keys(self):
         """The page-cache keys of the list itself (its cards add their own)."""
@@ -50,7 +52,7 @@ class ListingMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = paginate(self.request, self.get_queryset(), per_page=self.per_page)
+        page = listing_page(self.request, self.listing, **self.listing_values())
         canonical = seo.absolute(
             self.request.path + (f"?page={page.number}" if page.number > 1 else "")
         )
@@ -115,13 +117,15 @@ class LatestArticlesView(ListingMixin, TemplateView):
 
     template_name = "articles/article_list.html"
     latest_rail_size = 8
+    # The stream leaves out the stories the front page shows above it.
+    listing = queries.Listing(
+        lambda public, now: public.exclude(pk__in=queries.FRONT_PAGE.build(now).values("pk")),
+        per_page=PER_PAGE,
+    )
 
-    def get_queryset(self):
+    def listing_values(self):
         self.front_page = queries.front_page_articles()
-        stream = super().get_queryset()
-        if self.front_page:
-            stream = stream.exclude(pk__in=[article.pk for article in self.front_page])
-        return stream
+        return {}
 
     def listing_keys(self):
         return ("list", "home")
@@ -149,10 +153,15 @@ class LatestArticlesView(ListingMixin, TemplateView):
 
 class SectionView(ListingMixin, TemplateView):
     template_name = "articles/section_detail.html"
+    listing = queries.Listing(
+        lambda public, now, owner: public.filter(section_id=owner),
+        per_page=PER_PAGE,
+        values=("owner",),
+    )
 
-    def get_queryset(self):
-        self.section = queries.listing_owner(Section.objects.all(), slug=self.kwargs["slug"])
-        return super().get_queryset().filter(section=self.section)
+    def listing_values(self):
+        self.section = queries.listing_owner(Section, slug=self.kwargs["slug"])
+        return {"owner": self.section.pk}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -179,10 +188,15 @@ class SectionView(ListingMixin, TemplateView):
 class AuthorView(ListingMixin, TemplateView):
     template_name = "articles/author_detail.html"
     og_type = "profile"
+    listing = queries.Listing(
+        lambda public, now, owner: public.filter(bylines__author_id=owner),
+        per_page=PER_PAGE,
+        values=("owner",),
+    )
 
-    def get_queryset(self):
-        self.author = queries.listing_owner(Author.objects.all(), slug=self.kwargs["slug"])
-        return super().get_queryset().filter(bylines__author=self.author)
+    def listing_values(self):
+        self.author = queries.listing_owner(Author, slug=self.kwargs["slug"])
+        return {"owner": self.author.pk}
 
     def listing_keys(self):
         return (f"au{self.author.pk}", f"list:au{self.author.pk}", f"i{self.author.photo_id}")
@@ -220,17 +234,23 @@ class AuthorView(ListingMixin, TemplateView):
 
 class TagView(ListingMixin, TemplateView):
     template_name = "articles/tag_detail.html"
+    # A membership test rather than a join: PostgreSQL walks the publish-order index and
+    # stops after one page instead of sorting every tagged article.
+    listing = queries.Listing(
+        lambda public, now, owner, kind: public.filter(
+            Exists(
+                TaggedItem.objects.filter(
+                    content_type_id=kind, object_id=OuterRef("pk"), tag_id=owner
+                )
+            )
+        ),
+        per_page=PER_PAGE,
+        values=("owner", "kind"),
+    )
 
-    def get_queryset(self):
-        self.tag = queries.listing_owner(Tag.objects.all(), slug=self.kwargs["slug"])
-        # A membership test rather than a join: PostgreSQL walks the publish-order
-        # index and stops after one page instead of sorting every tagged article.
-        tagged = TaggedItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(Article),
-            object_id=OuterRef("pk"),
-            tag=self.tag,
-        )
-        return super().get_queryset().filter(Exists(tagged))
+    def listing_values(self):
+        self.tag = queries.listing_owner(Tag, slug=self.kwargs["slug"])
+        return {"owner": self.tag.pk, "kind": ContentType.objects.get_for_model(Article).pk}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

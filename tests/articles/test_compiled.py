@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from articles.compiled import Compiled
 from articles.models import Article
-from articles.queries import PUBLISHED
+from articles.queries import PUBLISHED, Listing
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +61,31 @@ def test_compiled_models_come_back_as_the_querysets_model_with_its_fields():
         article.slug,
         article.publish_at,
     )
+
+
+def test_a_compiled_listing_reads_each_page_at_its_offset_newest_first():
+    now = timezone.now()
+    stories = [
+        ArticleFactory(published=True, publish_at=now - timedelta(hours=hour)) for hour in range(5)
+    ]
+    ArticleFactory(status=Article.Status.SCHEDULED, publish_at=now + timedelta(hours=1))
+    listing = Listing(per_page=2)
+
+    pages = [[article.pk for article in listing.models(offset=offset)] for offset in (0, 2, 4)]
+
+    # One row more than the page holds tells whether an older page exists.
+    assert pages == [
+        [stories[0].pk, stories[1].pk, stories[2].pk],
+        [stories[2].pk, stories[3].pk, stories[4].pk],
+        [stories[4].pk],
+    ]
+
+
+def test_a_compiled_listing_takes_its_owner_as_a_parameter():
+    first, second = ArticleFactory(published=True), ArticleFactory(published=True)
+    listing = Listing(
+        lambda public, now, owner: public.filter(section_id=owner), per_page=20, values=("owner",)
+    )
+
+    assert [a.pk for a in listing.models(offset=0, owner=first.section_id)] == [first.pk]
+    assert [a.pk for a in listing.models(offset=0, owner=second.section_id)] == [second.pk]
