@@ -6,10 +6,11 @@ The parts that show only the article (its *own* parts) are rendered once and kep
 rails are put together on each render from the other articles' kept cards.
 """
 
+import logging
 from datetime import UTC
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,6 +20,8 @@ from articles import body, cards, dependencies, queries, seo
 from articles.models import Article, KeptArticlePage
 from articles.richtext import body_image_ids
 from newsroom.context_processors import og_locale
+
+log = logging.getLogger(__name__)
 
 OWN_TEMPLATES = {
     "meta": "articles/parts/article_meta.html",
@@ -52,6 +55,10 @@ SETTINGS = (
 )
 # What an article page reads of its kept row (feeds read `feed_content`).
 KEPT_TEXT = ("meta", "breadcrumbs", "main", "title", "description", "tag_ids", "keys")
+KEPT_RAILS = ("rails", "rails_ranked_at")
+# How long a ranking of an article's rails is shown again before it is ranked anew: a
+# new story reaches the rails of a page rendered past the cache this much later.
+RAILS_RANKED_SECONDS = 60
 # In the model's order of fields (Model.from_db takes them so).
 ROW_FIELDS = ("id", "slug", "section_id", "publish_at")
 
@@ -70,7 +77,7 @@ def public_page(slug):
     articles = Article._meta.db_table
     condition, params = cards.current_sql("p", current, article=articles)
     public, public_params = queries.published_sql()
-    columns = ", ".join(f"p.{name}" for name in KEPT_TEXT)
+    columns = ", ".join(f"p.{name}" for name in (*KEPT_TEXT, *KEPT_RAILS))
     sql = (
         f"SELECT {', '.join(f'{articles}.{name}' for name in ROW_FIELDS)}, {columns} "
         f"FROM {articles} LEFT JOIN {KeptArticlePage._meta.db_table} p "
@@ -84,12 +91,16 @@ def public_page(slug):
         return None
     if row[len(ROW_FIELDS)] is None:  # nothing current is kept
         article = queries.article_for_page(pk=row[0])
-        return None if article is None else (article, keep([article], current)[0])
+        if article is None:
+            return None
+        return article, {**keep([article], current)[0], "rails": None}
     pk, slug, section_id, publish_at = row[: len(ROW_FIELDS)]
     if timezone.is_naive(publish_at):  # SQLite's raw rows hold UTC without a zone
         publish_at = timezone.make_aware(publish_at, UTC)
     article = Article.from_db(None, ROW_FIELDS, [pk, slug, section_id, publish_at])
-    meta, breadcrumbs, main, title, description, tag_ids, keys = row[len(ROW_FIELDS) :]
+    meta, breadcrumbs, main, title, description, tag_ids, keys, rails, ranked_at = row[
+        len(ROW_FIELDS) :
+    ]
     return article, {
         "meta": mark_safe(meta),
         "breadcrumbs": mark_safe(breadcrumbs),
@@ -98,6 +109,7 @@ def public_page(slug):
         "description": description,
         "tag_ids": [int(pk) for pk in tag_ids.split()],
         "keys": set(keys.split()),
+        "rails": _ranking(rails, ranked_at),
     }
 
 
@@ -120,10 +132,13 @@ def keep(articles, current, *, images=None):
             feed_content=own["feed_content"],
             # Spaced at both ends, so a picture's pages are found by " i<id> " (cards.py).
             keys=f" {' '.join(sorted(own['keys']))} ",
+            # Its tags may have changed: the rails are ranked again.
+            rails="",
+            rails_ranked_at=None,
         )
         for article, own in zip(articles, owns, strict=True)
     ]
-    fields = ["stamp", "version", "shown_until", "feed_content", *KEPT_TEXT]
+    fields = ["stamp", "version", "shown_until", "feed_content", *KEPT_TEXT, *KEPT_RAILS]
     cards.keep(KeptArticlePage, rows, fields)
     return owns
 
@@ -139,8 +154,10 @@ def render_parts(article):
 
 
 def assemble(article, own):
-    """The page's parts: its own and the rails, and the page-cache keys of all they show."""
-    rails = rail_parts(article, tag_ids=own["tag_ids"])
+    """The page's parts: its own and the rails, and the page-cache keys of all they show.
+    `own["rails"]`: the rails' kept ranking, as `rail_parts` takes it (none: a preview)."""
+    own = dict(own)
+    rails = rail_parts(article, tag_ids=own["tag_ids"], ranked=own.pop("rails", False))
     return {
         **own,
         **rails,
@@ -247,18 +264,33 @@ def feed_contents(articles):
     return contents, set().union(*(keys for _, keys in found.values()))
 
 
-def rail_parts(article, *, tag_ids):
-    """The Related and Latest rails, from the articles' kept cards (one query for both).
+def rail_parts(article, *, tag_ids, ranked=False):
+    """The Related and Latest rails, from the articles' kept cards.
+
+    `ranked`: the rails' last ranking kept with a public page's parts ((related ids,
+    latest ids) while it is recent, else None), so a page rendered past the cache reads
+    their cards alone; False for a preview, whose ranking is not kept. A story withdrawn
+    since is left out and the rails are ranked again.
 
     The Latest rail is on every article page: it carries neither `list` nor its
     stories' keys, or one publication or one edit of a recent story would rebuild
     every article page. A new story or a changed headline reaches it when the page is
-    next rendered (at most CACHE_PAGE_SECONDS later); a story withdrawn from readers
-    leaves at once (`latest`, purged only then).
+    next rendered (at most CACHE_PAGE_SECONDS, plus RAILS_RANKED_SECONDS past the
+    cache, later); a story withdrawn from readers leaves at once (`latest`, purged
+    only then).
     """
-    related = queries.related_articles(article, tag_ids=tag_ids)
-    latest = queries.latest_articles(exclude=article)
-    shown = cards.cards_of([*related, *latest])
+    shown = None
+    if ranked:
+        related, latest = ([Article.from_db(None, ["id"], [pk]) for pk in ids] for ids in ranked)
+        shown = cards.cards_of([*related, *latest], public_only=True)
+        if len(shown) < len(related) + len(latest):
+            shown = None
+    if shown is None:
+        related = queries.related_articles(article, tag_ids=tag_ids)
+        latest = queries.latest_articles(exclude=article)
+        shown = cards.cards_of([*related, *latest])
+        if ranked is not False:
+            _keep_ranking(article, related, latest)
     related_cards, latest_cards = shown[: len(related)], shown[len(related) :]
     return {
         "related": render_to_string(
@@ -269,3 +301,28 @@ def rail_parts(article, *, tag_ids):
         ),
         "keys": {"latest", *cards.keys_of(related_cards)},
     }
+
+
+def _ranking(rails, ranked_at):
+    """(related ids, latest ids) of a kept ranking still recent, else None."""
+    if not rails or ranked_at is None:
+        return None
+    if timezone.is_naive(ranked_at):  # SQLite's raw rows hold UTC without a zone
+        ranked_at = timezone.make_aware(ranked_at, UTC)
+    if (timezone.now() - ranked_at).total_seconds() > RAILS_RANKED_SECONDS:
+        return None
+    related, latest = rails.split("|")
+    return [int(pk) for pk in related.split()], [int(pk) for pk in latest.split()]
+
+
+def _keep_ranking(article, related, latest):
+    """Keep the rails' ranking with the page's parts; a failed write (a read-only
+    replica) only means they are ranked again next time."""
+    ids = (" ".join(str(row.pk) for row in rows) for rows in (related, latest))
+    try:
+        with transaction.atomic():
+            KeptArticlePage.objects.filter(article_id=article.pk).update(
+                rails="|".join(ids), rails_ranked_at=timezone.now()
+            )
+    except DatabaseError:
+        log.warning("Could not keep the rails of article %s", article.pk, exc_info=True)

@@ -97,7 +97,7 @@ def version():
     return fingerprint([*TEMPLATES.values(), *INCLUDED], MODULES, SETTINGS)
 
 
-def current_sql(kept, current, *, article="a"):
+def current_sql(kept, current, *, article):
     """The SQL condition, and its parameters, under which a kept row `kept` joined to its
     article (`article`, a table or alias) is current."""
     today = connection.ops.adapt_datefield_value(timezone.localdate())
@@ -108,8 +108,10 @@ def current_sql(kept, current, *, article="a"):
     return condition, [current, today]
 
 
-def cards_of(articles):
-    """The cards of `articles` (rows with at least their pk), in their order.
+def cards_of(articles, *, public_only=False):
+    """The cards of `articles` (rows with at least their pk), in their order; with
+    `public_only`, of those still public alone (a kept ranking may hold a story
+    withdrawn since).
 
     One query when every card is kept; else also the loading of those that are not
     (queries.for_cards) and one write that keeps them.
@@ -118,14 +120,15 @@ def cards_of(articles):
     if not articles:
         return []
     current = version()
-    kept = _read([article.pk for article in articles], current)
+    kept = _read([article.pk for article in articles], current, public_only=public_only)
     # Once each: an article can be in both rails of a page.
     missing = list({article.pk: article for article in articles if article.pk not in kept}.values())
     if missing:
-        made = [_render(article) for article in queries.for_cards(missing)]
+        loaded = queries.for_cards(missing)
+        made = [_render(article) for article in loaded if article.is_public or not public_only]
         _keep(made, current)
         kept.update((card.pk, card) for card, _ in made)
-    return [kept[article.pk] for article in articles]
+    return [kept[article.pk] for article in articles if article.pk in kept or not public_only]
 
 
 def keep_current(pks):
@@ -143,16 +146,21 @@ def keys_of(cards):
     return {key for card in cards for key in card.keys}
 
 
-def read_current(model, columns, pks, current):
-    """Rows (article id, *columns) of the current kept `model` rows of `pks`, in one query.
+def read_current(model, columns, pks, current, *, public_only=False):
+    """Rows (article id, *columns) of the current kept `model` rows of `pks` (of those
+    public alone with `public_only`), in one query.
 
     Raw SQL: the join on the article's stamp is the whole query, and building it
     through the ORM cost more than running it.
     """
-    condition, params = current_sql("k", current)
+    articles = Article._meta.db_table
+    condition, params = current_sql("k", current, article=articles)
+    if public_only:
+        public, public_params = queries.published_sql()
+        condition, params = f"{condition} AND {public}", [*params, *public_params]
     sql = (
         f"SELECT k.article_id, {', '.join(f'k.{name}' for name in columns)} "
-        f"FROM {model._meta.db_table} k JOIN {Article._meta.db_table} a ON a.id = k.article_id "
+        f"FROM {model._meta.db_table} k JOIN {articles} ON {articles}.id = k.article_id "
         f"WHERE {condition} AND k.article_id IN ({', '.join(['%s'] * len(pks))})"
     )
     with connection.cursor() as cursor:
@@ -160,11 +168,12 @@ def read_current(model, columns, pks, current):
         return cursor.fetchall()
 
 
-def _read(pks, current):
+def _read(pks, current, *, public_only=False):
     """{pk: Card} of the current kept cards of `pks`."""
+    rows = read_current(ArticleCard, FIELDS, pks, current, public_only=public_only)
     return {
         pk: Card(pk, *(mark_safe(html) for html in htmls), keys=tuple(keys.split()))
-        for pk, *htmls, keys in read_current(ArticleCard, FIELDS, pks, current)
+        for pk, *htmls, keys in rows
     }
 
 

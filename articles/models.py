@@ -651,7 +651,8 @@ class ArticleCard(KeptRender):
 class KeptArticlePage(KeptRender):
     """The parts of an article's page that show only the article (meta tags and JSON-LD,
     breadcrumbs, the article with its pictures), and the article as feeds carry it. The
-    page's rails are put together from cards."""
+    page's rails are put together from cards; which stories they show is ranked again
+    when `rails_ranked_at` is older than RAILS_RANKED_SECONDS."""
 
     meta = models.TextField()
     breadcrumbs = models.TextField()
@@ -660,6 +661,11 @@ class KeptArticlePage(KeptRender):
     description = models.TextField()
     tag_ids = models.TextField(help_text="The article's tags, for its related rail.")
     feed_content = models.TextField(help_text="The article as feeds carry it, links absolute.")
+    rails = models.TextField(
+        db_default="",
+        help_text="The ids of its related stories, then of the latest, as last ranked ('1 2|3 4').",
+    )
+    rails_ranked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Page of article {self.article_id}"

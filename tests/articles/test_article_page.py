@@ -172,3 +172,51 @@ def test_the_rails_show_other_articles_from_their_cards(reader_with_session, sto
     rename(other, title="Ferries return to the harbour")
     _, html = article_html(reader_with_session, story)
     assert "Ferries return to the harbour" in html
+
+
+def related_rail(html):
+    """The Related rail's HTML ("" when the page has none)."""
+    found = re.search(r'<section class="related".*?</section>', html, re.S)
+    return found.group(0) if found else ""
+
+
+def test_the_rails_ranking_is_kept_and_ranked_again_once_it_is_old(reader_with_session, story):
+    _, html = article_html(reader_with_session, story)
+    newer = ArticleFactory(published=True, title="Tugboats strike", section=story.section)
+    newer.tags.add("Shipping")
+
+    # Within RAILS_RANKED_SECONDS the kept ranking is shown again: no ranking query.
+    _, html = article_html(reader_with_session, story)
+    assert "Tugboats strike" not in related_rail(html)
+
+    KeptArticlePage.objects.filter(article=story).update(
+        rails_ranked_at=timezone.now() - timedelta(seconds=article_page.RAILS_RANKED_SECONDS + 1)
+    )
+    _, html = article_html(reader_with_session, story)
+    assert "Tugboats strike" in related_rail(html)
+
+
+def test_a_story_withdrawn_since_the_ranking_leaves_the_rails_at_once(reader_with_session, story):
+    other = ArticleFactory(published=True, title="Ferries return", section=story.section)
+    other.tags.add("Shipping")
+    _, html = article_html(reader_with_session, story)
+    assert "Ferries return" in related_rail(html)
+
+    Article.objects.filter(pk=other.pk).update(status=Article.Status.DRAFT)
+
+    _, html = article_html(reader_with_session, story)
+    assert "Ferries return" not in html
+    assert KeptArticlePage.objects.get(article=story).rails.count(str(other.pk)) == 0
+
+
+def test_a_change_of_the_articles_tags_ranks_its_rails_again_at_once(reader_with_session, story):
+    elsewhere = SectionFactory(name="Farming", slug="farming")
+    other = ArticleFactory(published=True, title="Trawlers idle", section=elsewhere)
+    other.tags.add("Fishing")
+    _, html = article_html(reader_with_session, story)
+    assert "Trawlers idle" not in related_rail(html)
+
+    story.tags.add("Fishing")  # a new stamp: the page's parts and ranking are drawn again
+
+    _, html = article_html(reader_with_session, story)
+    assert "Trawlers idle" in related_rail(html)

@@ -25,9 +25,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Pages past the page cache with what they show kept (articles/cards.py): the article
-# with its kept parts (one query), the related stories, the latest, both rails' kept
-# cards (one query) and the navigation.
-ARTICLE_BUDGET = 5
+# with its kept parts and its rails' last ranking (one query), both rails' kept cards
+# (one query) and the navigation.
+ARTICLE_BUDGET = 3
+# The rails ranked again (related and latest stories: 2) and the ranking kept (1, in a
+# savepoint: 2 more inside a test's transaction).
+RAILS_RANKED_BUDGET = 5
 # A page of cards: its owner (section, author and photo, tag), the keys of its rows,
 # their cards (one query) and the navigation; the corrections page, feeds and sitemaps.
 LISTING_BUDGET = 6
@@ -37,7 +40,7 @@ CARDS_KEPT_BUDGET = LISTING_BUDGET
 # article's parts as well (the article with its bylines, tags and notes, its pictures,
 # and their write).
 LISTING_FIRST_BUDGET = LISTING_BUDGET + 6
-ARTICLE_FIRST_BUDGET = ARTICLE_BUDGET + 6 + 9
+ARTICLE_FIRST_BUDGET = ARTICLE_BUDGET + RAILS_RANKED_BUDGET + 6 + 9
 # A feed's items' content read and not found, drawn (their tags, notes and pictures: 3)
 # and kept (1, in a savepoint: 2 more inside a test's transaction).
 FEED_FIRST_BUDGET = LISTING_BUDGET + 7
