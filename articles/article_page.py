@@ -28,6 +28,7 @@ OWN_TEMPLATES = {
     "breadcrumbs": "articles/parts/article_breadcrumbs.html",
     "article": "articles/parts/article_main.html",
 }
+RAIL_FORMS = ("related_item", "rail_item")
 RAIL_TEMPLATES = {
     "latest": "articles/parts/article_latest.html",
     "related": "articles/parts/article_related.html",
@@ -282,13 +283,13 @@ def rail_parts(article, *, tag_ids, ranked=False):
     shown = None
     if ranked:
         related, latest = ([Article.from_db(None, ["id"], [pk]) for pk in ids] for ids in ranked)
-        shown = cards.cards_of([*related, *latest], public_only=True)
+        shown = cards.cards_of([*related, *latest], forms=RAIL_FORMS, public_only=True)
         if len(shown) < len(related) + len(latest):
             shown = None
     if shown is None:
         related = queries.related_articles(article, tag_ids=tag_ids)
         latest = queries.latest_articles(exclude=article)
-        shown = cards.cards_of([*related, *latest])
+        shown = cards.cards_of([*related, *latest], forms=RAIL_FORMS)
         if ranked is not False:
             _keep_ranking(article, related, latest)
     related_cards, latest_cards = shown[: len(related)], shown[len(related) :]

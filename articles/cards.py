@@ -60,20 +60,25 @@ TEMPLATES = {
 INCLUDED = ("includes/labels.html", "includes/byline.html", "includes/dateline.html")
 MODULES = ("body.py", "cards.py", "links.py", "templatetags/articles_tags.py")
 SETTINGS = ("TIME_ZONE", "USE_TZ", "LANGUAGE_CODE", "MEDIA_URL", "STATIC_URL", "SITE_URL")
-FIELDS = ("teaser", "lead_teaser", "search_result", "rail_item", "related_item", "keys")
+# A card's forms: a page reads only those it shows (a listing's teasers are a third of
+# what a card row holds).
+FORMS = ("teaser", "lead_teaser", "search_result", "rail_item", "related_item")
+FIELDS = (*FORMS, "keys")
 
 _fingerprints = {}
 
 
 @dataclass(frozen=True, slots=True)
 class Card:
+    """An article's cards: the forms that were read ("" for the others) and its keys."""
+
     pk: int
-    teaser: str
-    lead_teaser: str
-    search_result: str
-    rail_item: str
-    related_item: str
-    keys: tuple
+    teaser: str = ""
+    lead_teaser: str = ""
+    search_result: str = ""
+    rail_item: str = ""
+    related_item: str = ""
+    keys: tuple = ()
 
 
 def fingerprint(templates, modules, setting_names):
@@ -108,10 +113,10 @@ def current_sql(kept, current, *, article):
     return condition, [current, today]
 
 
-def cards_of(articles, *, public_only=False):
-    """The cards of `articles` (rows with at least their pk), in their order; with
-    `public_only`, of those still public alone (a kept ranking may hold a story
-    withdrawn since).
+def cards_of(articles, *, forms=FORMS, public_only=False):
+    """The cards of `articles` (rows with at least their pk), in their order, holding
+    the `forms` a page shows; with `public_only`, of those still public alone (a kept
+    ranking may hold a story withdrawn since).
 
     One query when every card is kept; else also the loading of those that are not
     (queries.for_cards) and one write that keeps them.
@@ -120,7 +125,7 @@ def cards_of(articles, *, public_only=False):
     if not articles:
         return []
     current = version()
-    kept = _read([article.pk for article in articles], current, public_only=public_only)
+    kept = _read([article.pk for article in articles], current, forms, public_only=public_only)
     # Once each: an article can be in both rails of a page.
     missing = list({article.pk: article for article in articles if article.pk not in kept}.values())
     if missing:
@@ -135,7 +140,7 @@ def keep_current(pks):
     """Render and keep the cards of the articles `pks` that are not current (for
     `manage.py keep_cards`); how many were drawn."""
     current = version()
-    kept = _read(pks, current)
+    kept = _read(pks, current, forms=())
     missing = [Article.from_db(None, ["id"], [pk]) for pk in pks if pk not in kept]
     if missing:
         _keep([_render(article) for article in queries.for_cards(missing)], current)
@@ -168,11 +173,15 @@ def read_current(model, columns, pks, current, *, public_only=False):
         return cursor.fetchall()
 
 
-def _read(pks, current, *, public_only=False):
-    """{pk: Card} of the current kept cards of `pks`."""
-    rows = read_current(ArticleCard, FIELDS, pks, current, public_only=public_only)
+def _read(pks, current, forms, *, public_only=False):
+    """{pk: Card} of the current kept cards of `pks`, holding `forms`."""
+    rows = read_current(ArticleCard, (*forms, "keys"), pks, current, public_only=public_only)
     return {
-        pk: Card(pk, *(mark_safe(html) for html in htmls), keys=tuple(keys.split()))
+        pk: Card(
+            pk,
+            **{form: mark_safe(html) for form, html in zip(forms, htmls, strict=True)},
+            keys=tuple(keys.split()),
+        )
         for pk, *htmls, keys in rows
     }
 

@@ -63,9 +63,13 @@ class ListingMixin:
         return context
 
     def cards(self, page):
-        shown = cards_of(page.object_list)
+        shown = cards_of(page.object_list, forms=self.card_forms(page))
         depends_on(self.request, *self.listing_keys(), *keys_of(shown))
         return shown
+
+    def card_forms(self, page):
+        """The forms of the cards the page shows (articles/cards.py)."""
+        return ("teaser",)
 
     def meta_context(self, *, page, url):
         """What the share card and JSON-LD of this page say."""
@@ -130,9 +134,13 @@ class LatestArticlesView(ListingMixin, TemplateView):
     def listing_keys(self):
         return ("list", "home")
 
+    def card_forms(self, page):
+        # Page 1 leads with one story and has the Latest rail.
+        return ("teaser", "lead_teaser", "rail_item") if page.number == 1 else ("teaser",)
+
     def cards(self, page):
         if page.number == 1:
-            page = SimpleNamespace(object_list=[*self.front_page, *page.object_list])
+            page = SimpleNamespace(number=1, object_list=[*self.front_page, *page.object_list])
         self.shown = list(page.object_list)
         return super().cards(page)
 
@@ -352,7 +360,7 @@ def search_results(request, articles, *, query):
     """Each result's card (picture, labels, title, byline, dateline), with the snippet
     highlighted for the query in its place."""
     ranked = list(articles)  # the ranking's rows carry what the snippets need
-    shown = cards_of(ranked)
+    shown = cards_of(ranked, forms=("search_result",))
     depends_on(request, *keys_of(shown))
     return [
         mark_safe(card.search_result.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))

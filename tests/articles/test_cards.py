@@ -159,7 +159,7 @@ def test_an_article_shown_twice_on_a_page_is_rendered_and_kept_once(story):
     shown = cards.cards_of([row, row])
     assert [card.pk for card in shown] == [story.pk, story.pk]
     assert ArticleCard.objects.filter(article=story).count() == 1
-    assert cards._read([story.pk], cards.version())[story.pk].teaser == shown[0].teaser
+    assert cards._read([story.pk], cards.version(), cards.FORMS)[story.pk].teaser == shown[0].teaser
 
 
 def test_keep_cards_draws_what_is_not_current_and_nothing_twice(story):
@@ -187,3 +187,15 @@ def test_stories_sharing_a_picture_each_show_it_in_full(reader_with_session, sto
     assert len(cards_html) == 2
     assert all('type="image/jpeg"' in card or "srcset=" in card for card in cards_html)
     assert cards_html[0].count("srcset=") == cards_html[1].count("srcset=") > 0
+
+
+def test_a_page_reads_only_the_forms_of_the_cards_it_shows():
+    story = Article.objects.only("pk").get(
+        pk=ArticleFactory(published=True, title="Harbour reopens").pk
+    )
+    cards.cards_of([story])  # drawn and kept
+
+    [card] = cards.cards_of([story], forms=("rail_item",))
+
+    assert "Harbour reopens" in card.rail_item
+    assert card.teaser == card.lead_teaser == card.search_result == card.related_item == ""
