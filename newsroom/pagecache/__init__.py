@@ -30,28 +30,29 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, set_response_etag
+from django.utils.http import http_date
 
 from newsroom.pagecache import schedule, store
 from newsroom.pagecache.commit import purge_on_commit
-from newsroom.pagecache.keys import is_anonymous_read
 from newsroom.pagecache.store import is_shown, purge
 
-__all__ = [
-    "cached_page", "depends_on", "is_anonymous_read", "is_shown", "purge", "purge_on_commit",
-]  # fmt: skip
+__all__ = ["cached_page", "depends_on", "is_shown", "purge", "purge_on_commit"]
 
-BROWSER_MAX_AGE = 60
-STALE_WHILE_REVALIDATE = 60
-ALWAYS = ("all", "nav")
+
+def is_anonymous_read(request):
+    """A GET or HEAD from someone without a session: what a shared copy may answer.
+
+    Staff and people with a session (signed in, or mid-signup) always get fresh pages.
+    """
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 def depends_on(request, *keys):
     """Say that the page being rendered for `request` shows these objects."""
-    found = getattr(request, "page_cache_keys", None)
-    if found is None:
-        found = request.page_cache_keys = set(ALWAYS)
-    found.update(keys)
+    if not hasattr(request, "page_cache_keys"):
+        request.page_cache_keys = {"all", "nav"}  # on every page
+    request.page_cache_keys.update(keys)
 
 
 def cached_page(view, *, query=(), keys=()):
@@ -64,10 +65,9 @@ def cached_page(view, *, query=(), keys=()):
         started = getattr(request, "page_cache_started", None) or time.time()
         depends_on(request, *keys)
         response = view(request, *args, **kwargs)
-        if callable(getattr(response, "render", None)):
+        if hasattr(response, "render"):
             response = response.render()
-        user = getattr(request, "user", None)
-        if not is_anonymous_read(request) or (user is not None and user.is_authenticated):
+        if not is_anonymous_read(request) or request.user.is_authenticated:
             patch_cache_control(response, private=True, no_cache=True)
         elif store.may_share(response):
             _mark_shareable(request, response, started)
@@ -78,19 +78,16 @@ def cached_page(view, *, query=(), keys=()):
 
 
 def _mark_shareable(request, response, started):
-    keys = getattr(request, "page_cache_keys", None) or set(ALWAYS)
+    keys = sorted(request.page_cache_keys)
     fresh_until = started + settings.CACHE_PAGE_SECONDS
     if schedule.follows(keys):
         fresh_until = min(fresh_until, schedule.next_moment())
-    spoken = " ".join(sorted(keys))
-    response["xkey"] = response["Surrogate-Key"] = spoken
-    response["Cache-Tag"] = spoken.replace(" ", ",")
+    response["xkey"] = response["Surrogate-Key"] = " ".join(keys)
+    response["Cache-Tag"] = ",".join(keys)
+    s_maxage = max(0, math.ceil(fresh_until - time.time()))
     patch_cache_control(
-        response,
-        public=True,
-        max_age=BROWSER_MAX_AGE,
-        s_maxage=max(0, math.ceil(fresh_until - time.time())),
-        stale_while_revalidate=STALE_WHILE_REVALIDATE,
+        response, public=True, max_age=60, s_maxage=s_maxage, stale_while_revalidate=60
     )
-    store.add_validators(response, started)
-    response.page_cache = store.Entry.describe(started, fresh_until, keys)
+    set_response_etag(response)
+    response["Last-Modified"] = http_date(started)
+    response.page_cache = (started, fresh_until, tuple(keys))  # what PageCacheMiddleware keeps

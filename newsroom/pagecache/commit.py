@@ -14,34 +14,32 @@ from newsroom.pagecache import schedule, store
 
 class Batch:
     def __init__(self, keys=(), withdrawn=(), reschedule=False):
-        self.keys, self.withdrawn, self.reschedule = set(keys), set(withdrawn), reschedule
+        self.keys, self.withdrawn = set(keys) | set(withdrawn), set(withdrawn)
+        self.reschedule = reschedule
 
-    def take(self):
-        """Hand over what this batch holds, leaving it empty."""
-        taken = (self.keys, self.withdrawn, self.reschedule)
-        self.keys, self.withdrawn, self.reschedule = set(), set(), False
-        return taken
+    def take(self, earlier):
+        """Take over what an earlier batch holds, leaving it empty."""
+        self.keys |= earlier.keys
+        self.withdrawn |= earlier.withdrawn
+        self.reschedule |= earlier.reschedule
+        earlier.__init__()
 
     def __call__(self):
-        keys, withdrawn, reschedule = self.take()
-        if reschedule:
+        if self.reschedule:
             schedule.forget()
-        if keys:
-            store.purge(keys, withdrawn=withdrawn)
+        if self.keys:
+            store.purge(self.keys, withdrawn=self.withdrawn)
 
 
 def purge_on_commit(keys=(), *, withdrawn=(), reschedule=False, using=DEFAULT_DB_ALIAS):
     """Purge `keys` (and `withdrawn`: articles no longer public) when the transaction
     commits, at once outside one. `reschedule`: a scheduled moment may have moved."""
-    keys, withdrawn = set(keys) | set(withdrawn), set(withdrawn)
+    batch = Batch(keys, withdrawn, reschedule)
     connection = connections[using]
     if not connection.in_atomic_block:
-        Batch(keys, withdrawn, reschedule)()
+        batch()
         return
-    for _, func, _ in connection.run_on_commit:
-        if isinstance(func, Batch):
-            earlier_keys, earlier_withdrawn, earlier_reschedule = func.take()
-            keys |= earlier_keys
-            withdrawn |= earlier_withdrawn
-            reschedule = reschedule or earlier_reschedule
-    connection.run_on_commit.append((set(), Batch(keys, withdrawn, reschedule), True))
+    for _, earlier, _ in connection.run_on_commit:
+        if isinstance(earlier, Batch):
+            batch.take(earlier)
+    connection.run_on_commit.append((set(), batch, True))

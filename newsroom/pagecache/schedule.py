@@ -10,19 +10,17 @@ import logging
 import time
 
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
 
 from newsroom.pagecache import store
 
 logger = logging.getLogger(__name__)
 _schedules = []
-# Keys of the pages a scheduled publication or expiry changes: lists, the front page, sitemaps.
-SCHEDULED = ("list", "home", "sitemap")
 
 
 def follows(keys):
-    """True for a page the schedule can change (it carries a list key)."""
-    return any(key.startswith(SCHEDULED) for key in keys)
+    """True for a page the schedule can change: it shows a list, the front page or a
+    sitemap, the pages a scheduled publication or expiry changes."""
+    return any(key.startswith(("list", "home", "sitemap")) for key in keys)
 
 
 def register(schedule):
@@ -30,21 +28,17 @@ def register(schedule):
     _schedules.append(schedule)
 
 
-def is_passed(due, now=None):
+def is_passed(due):
     """True when the schedule must be asked again: never asked, or its moment came."""
-    return due is None or (due[1] is not None and due[1] <= (now or time.time()))
+    return due is None or (due[1] is not None and due[1] <= time.time())
 
 
-def catch_up(due=None):
+def catch_up(due):
     """Purge what came due since the last check, and return the new (checked, next)."""
     now = time.time()
-    since = due[0] if due is not None else now
-    keys = set()
-    if since < now:
-        for schedule in _schedules:
-            keys |= schedule.came_due(since, now)
+    keys = set().union(*(s.came_due(due[0], now) for s in _schedules)) if due else set()
     if keys:
-        store.purge(keys, at=now)
+        store.purge(keys)
     moments = [moment for s in _schedules if (moment := s.next_after(now)) is not None]
     due = (now, min(moments, default=None))
     cache.set(store.DUE, due, timeout=None)
@@ -54,16 +48,15 @@ def catch_up(due=None):
 
 def next_moment():
     """The next scheduled change as a timestamp (infinity when none, or when the cache
-    cannot tell: nothing is kept then anyway), caught up."""
+    cannot tell: nothing is kept then anyway), caught up. A database that is down
+    raises, as the page could not be rendered either."""
     try:
         due = cache.get(store.DUE)
-        if is_passed(due):
-            due = catch_up(due)
-    except (OperationalError, InterfaceError):
-        raise  # the database is down: the page could not be rendered either
     except Exception:
         logger.warning("page cache: schedule unavailable", exc_info=True)
         return float("inf")
+    if is_passed(due):
+        due = catch_up(due)
     return float("inf") if due[1] is None else due[1]
 
 
