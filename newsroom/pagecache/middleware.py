@@ -16,22 +16,23 @@ from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
 
-from newsroom.pagecache import is_anonymous_read, schedule, store
+from newsroom.pagecache import is_anonymous_read, store
 
 logger = logging.getLogger(__name__)
 
 
 def page_key(request):
-    """The key of a `cached_page` view's page, None for any other path: scheme, host
-    (validated: DisallowedHost propagates), path, only the query parameters the view
-    declares, and whether the reader takes gzip."""
+    """The key of a `cached_page` view's page: scheme, host, path, only the query
+    parameters the view declares, and whether the reader takes gzip. None for any other
+    path, and for a host ALLOWED_HOSTS refuses (the stack below answers 400)."""
     try:
         query = resolve(request.path_info).func.page_cache_query
-    except (Resolver404, AttributeError):
+        host = request.get_host()
+    except (Resolver404, AttributeError, DisallowedHost):
         return None
     params = "&".join(f"{name}={value}" for name in query for value in request.GET.getlist(name))
     gzip = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
-    address = f"{request.scheme}://{request.get_host()}{request.path}?{params}#{gzip}"
+    address = f"{request.scheme}://{host}{request.path}?{params}#{gzip}"
     return hashlib.sha256(address.encode()).hexdigest()
 
 
@@ -40,23 +41,20 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            key = page_key(request) if is_anonymous_read(request) else None
-        except DisallowedHost:
-            key = None  # the stack below answers 400
+        key = page_key(request) if is_anonymous_read(request) else None
         if key is None:
             return self.get_response(request)
-        entry, fresh = None, False
+        entry = None
         try:
             entry, fresh, due = store.lookup(key)
-            if fresh and schedule.follows(entry.keys) and schedule.is_passed(due):
+            if fresh and store.follows(entry.keys) and store.is_passed(due):
                 # Purge what came due, then look again. Should that fail (the database
                 # is away), the view renders below, and this copy serves if that fails.
-                fresh = False
-                schedule.catch_up(due)
+                store.catch_up(due)
                 entry, fresh, due = store.lookup(key)
         except Exception:
             logger.warning("page cache unavailable: rendering", exc_info=True)
+            fresh = False
         if fresh:
             return self.answer(request, entry, {"X-Page-Cache": "hit"})
 

@@ -29,56 +29,45 @@ CLOUDFLARE_BATCH = 30
 
 def send(keys):
     """Purge `keys` from every configured HTTP cache; log failures, never raise."""
-    try:
-        purges = list(requests_for([key for key in dict.fromkeys(keys) if key]))
-    except Exception:
-        logger.exception("Cache purge of %s could not be prepared", keys)
-        return
-    with ThreadPoolExecutor(max_workers=8) as pool:  # starts a thread per purge, up to 8
-        list(pool.map(deliver, purges))
+    with ThreadPoolExecutor(max_workers=8) as pool:  # a thread per request, up to 8
+        for purge in requests_for([key for key in dict.fromkeys(keys) if key]):
+            pool.submit(deliver, *purge)
 
 
 def requests_for(keys):
-    """(the cache, the request that purges `keys` from it) for each cache settings name."""
+    """(cache, method, url, headers, body) of each request that purges `keys` from a
+    cache settings name."""
     for base in settings.CACHE_PURGE_URLS:
         # A soft purge: the objects stay in grace, so the next reader gets the old copy
         # at once while Varnish fetches the new one.
         url = f"{base.rstrip('/')}/"
         for batch in batched(keys, VARNISH_BATCH, strict=False):
-            yield "Varnish", Request(url, headers={"xkey-purge": " ".join(batch)}, method="PURGE")
+            yield "Varnish", "PURGE", url, {"xkey-purge": " ".join(batch)}, None
     if settings.FASTLY_SERVICE_ID and settings.FASTLY_API_TOKEN:
         url = f"{settings.FASTLY_API_URL.rstrip('/')}/service/{settings.FASTLY_SERVICE_ID}/purge"
+        auth = {"Fastly-Key": settings.FASTLY_API_TOKEN, "Accept": "application/json"}
         for batch in batched(keys, FASTLY_BATCH, strict=False):
-            headers = {
-                "Fastly-Key": settings.FASTLY_API_TOKEN,
-                "Surrogate-Key": " ".join(batch),
-                "Fastly-Soft-Purge": "1",
-                "Accept": "application/json",
-            }
-            yield "Fastly", Request(url, b"", headers, method="POST")
+            soft = {"Surrogate-Key": " ".join(batch), "Fastly-Soft-Purge": "1"}
+            yield "Fastly", "POST", url, auth | soft, b""
     if settings.CLOUDFLARE_ZONE_ID and settings.CLOUDFLARE_API_TOKEN:
         base = settings.CLOUDFLARE_API_URL.rstrip("/")
         url = f"{base}/zones/{settings.CLOUDFLARE_ZONE_ID}/purge_cache"
-        headers = {
-            "Authorization": f"Bearer {settings.CLOUDFLARE_API_TOKEN}",
-            "Content-Type": "application/json",
-        }
+        token = f"Bearer {settings.CLOUDFLARE_API_TOKEN}"
+        headers = {"Authorization": token, "Content-Type": "application/json"}
         for batch in batched(keys, CLOUDFLARE_BATCH, strict=False):
-            body = json.dumps({"tags": batch}).encode()
-            yield "Cloudflare", Request(url, body, headers, method="POST")
+            yield "Cloudflare", "POST", url, headers, json.dumps({"tags": batch}).encode()
 
 
-def deliver(purge):
-    target, request = purge
+def deliver(target, method, url, headers, body):
     try:
+        # A URL urllib cannot read raises here too: a misconfigured cache is only logged.
+        request = Request(url, body, headers, method=method)
         with urlopen(request, timeout=settings.CACHE_PURGE_TIMEOUT_SECONDS) as response:
             answer = response.read(64 * 1024)
         if target == "Cloudflare" and json.loads(answer).get("success") is not True:
-            # Cloudflare says in the body whether it purged.
-            raise ValueError(f"answered {answer[:500]!r}")
+            raise ValueError(f"answered {answer[:500]!r}")  # its body says whether it purged
     except Exception as error:
         # HTTPError (a refusal: wrong token, not in Varnish's ACL), URLError (down,
         # unknown host), a timeout, Cloudflare's "success": false: the purge is lost,
         # the pages expire by s-maxage.
-        method, url = request.get_method(), request.full_url
         logger.warning("Cache purge failed: %s %s %s: %s", target, method, url, error)

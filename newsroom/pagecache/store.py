@@ -1,16 +1,22 @@
-"""Kept pages and the marks that say when each key was last purged.
+"""Kept pages, the marks that say when each key was last purged, and the schedule.
 
-Both live in Django's cache (shared by every worker with REDIS_URL). Each worker also
+All live in Django's cache (shared by every worker with REDIS_URL). Each worker also
 keeps the pages it served most recently in its own memory (PAGE_CACHE_LOCAL_BYTES), so
 a hot page costs one small read of its marks instead of fetching the page; that copy is
 judged by the same marks, so it is never staler than the shared one.
+
+Scheduled changes reach kept pages on time, with no job. An app registers a schedule
+(articles: scheduled publications and front-page expiries) that answers two questions
+from the database: which keys came due in a span of time, and when the next moment
+is. The cache keeps (checked until, next moment) under DUE; the first request after
+that moment purges what came due and finds the next one (`catch_up`).
 """
 
 import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -19,6 +25,7 @@ from django.core.cache.backends.dummy import DummyCache
 from newsroom.pagecache import purgers
 
 logger = logging.getLogger(__name__)
+_schedules = []
 
 PAGE = "pc:page2:{}"  # a new name whenever Entry's fields change: older copies go unread
 LAST = "pc:last"  # when the latest purge of any key happened
@@ -27,8 +34,7 @@ SHOWN = "pc:shown:{}"
 DUE = "pc:due"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     started: float  # when its render began: a purge after this makes it stale
     fresh_until: float
     keys: tuple
@@ -44,20 +50,22 @@ def may_share(response):
 
 
 class LocalPages:
-    """This worker's most recently served pages, least recently used out first, each
-    with the time its marks were last read and found clean."""
+    """This worker's memory: the pages it served most recently, least recently used out
+    first, each with the time its marks were last read and found clean; and its last
+    read of the schedule and the latest purge."""
 
     def __init__(self):
         self.lock = threading.RLock()
         self.pages = OrderedDict()  # key -> (entry, checked at)
         self.size = 0  # bytes of page content held
+        self.head, self.head_read_at = {}, float("-inf")
 
     def get(self, key):
-        """(entry, checked at), or None."""
+        """(entry, checked at), or (None, None)."""
         with self.lock:
             if key in self.pages:
                 self.pages.move_to_end(key)
-            return self.pages.get(key)
+            return self.pages.get(key, (None, None))
 
     def put(self, key, entry, checked):
         budget = settings.PAGE_CACHE_LOCAL_BYTES
@@ -75,26 +83,20 @@ class LocalPages:
             found = self.pages.pop(key, None)
             self.size -= len(found[0].content) if found else 0
 
+    def read_head(self):
+        """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS: a purge made by
+        another worker reaches this one's hot pages that much later (this worker's own
+        purges at once: `forget_head`)."""
+        if time.monotonic() - self.head_read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
+            self.head, self.head_read_at = cache.get_many([DUE, LAST]), time.monotonic()
+        return self.head
+
 
 local_pages = LocalPages()
 
-# This worker's last read of {DUE: the schedule, LAST: the latest purge}, and its time.
-_head, _head_read_at = {}, float("-inf")
-
-
-def read_head():
-    """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS per worker: a purge
-    made by another worker reaches this one's hot pages that much later (this worker's
-    own purges at once)."""
-    global _head, _head_read_at
-    if time.monotonic() - _head_read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
-        _head, _head_read_at = cache.get_many([DUE, LAST]), time.monotonic()
-    return _head
-
 
 def forget_head():
-    global _head_read_at
-    _head_read_at = float("-inf")
+    local_pages.head_read_at = float("-inf")
 
 
 def lookup(key):
@@ -107,10 +109,9 @@ def lookup(key):
     read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). Otherwise its
     marks are read; then the shared copy is tried.
     """
-    found = local_pages.get(key)
-    if found is not None:
-        entry, checked = found
-        head = read_head()
+    entry, checked = local_pages.get(key)
+    if entry is not None:
+        head = local_pages.read_head()
         last_purge = head.get(LAST, float("-inf")) + settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
         if last_purge < checked and time.time() < entry.fresh_until:
             return entry, True, head.get(DUE)
@@ -169,3 +170,56 @@ def purge(keys, *, withdrawn=()):
         logger.exception("page cache: could not mark %s purged", sorted(keys))
     forget_head()
     purgers.send(sorted(keys))
+
+
+def follows(keys):
+    """True for a page the schedule can change: it shows a list, the front page or a
+    sitemap, the pages a scheduled publication or expiry changes."""
+    return any(key.startswith(("list", "home", "sitemap")) for key in keys)
+
+
+def register_schedule(schedule):
+    """`schedule.came_due(since, until)` → keys; `schedule.next_after(moment)` → timestamp or None."""
+    _schedules.append(schedule)
+
+
+def is_passed(due):
+    """True when the schedule must be asked again: never asked, or its moment came."""
+    return due is None or (due[1] is not None and due[1] <= time.time())
+
+
+def catch_up(due):
+    """Purge what came due since the last check, and return the new (checked, next)."""
+    now = time.time()
+    keys = set().union(*(s.came_due(due[0], now) for s in _schedules)) if due else set()
+    if keys:
+        purge(keys)
+    moments = [moment for s in _schedules if (moment := s.next_after(now)) is not None]
+    due = (now, min(moments, default=None))
+    cache.set(DUE, due, timeout=None)
+    forget_head()
+    return due
+
+
+def next_moment():
+    """The next scheduled change as a timestamp (infinity when none, or when the cache
+    cannot tell: nothing is kept then anyway), caught up. A database that is down
+    raises, as the page could not be rendered either."""
+    try:
+        due = cache.get(DUE)
+    except Exception:
+        logger.warning("page cache: schedule unavailable", exc_info=True)
+        return float("inf")
+    if is_passed(due):
+        due = catch_up(due)
+    return float("inf") if due[1] is None else due[1]
+
+
+def forget():
+    """Something scheduled changed: ask the schedule again at the next request."""
+    try:
+        due = cache.get(DUE) or (time.time(), None)  # never asked: nothing came due before now
+        cache.set(DUE, (due[0], time.time()), timeout=None)
+        forget_head()
+    except Exception:
+        logger.exception("page cache: could not reset the schedule")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Article, Rendition
-from newsroom.pagecache.commit import Batch
+from newsroom.pagecache import Batch
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,

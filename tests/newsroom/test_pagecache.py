@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse
 
 from newsroom import pagecache
-from newsroom.pagecache import schedule, store
+from newsroom.pagecache import store
 from tests.factories import ArticleFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +247,7 @@ def test_the_schedule_purges_what_came_due_at_its_moment(client, monkeypatch):
         def next_after(self, moment):
             return None
 
-    monkeypatch.setattr(schedule, "_schedules", [Due()])
+    monkeypatch.setattr(store, "_schedules", [Due()])
     django_cache.set("pc:due", (time.time() - 5, time.time() - 1), timeout=None)
     assert client.get("/")["X-Page-Cache"] == "miss"
     assert calls and client.get("/")["X-Page-Cache"] == "hit"
@@ -259,7 +259,7 @@ def test_a_workers_memory_keeps_to_its_byte_budget(settings):
     for n in range(10):
         pages.put(str(n), store.Entry(0, 1, (), {}, b"x" * 200), checked=0)
     assert pages.size <= 1000
-    assert pages.get("9") is not None and pages.get("0") is None
+    assert pages.get("9")[0] is not None and pages.get("0")[0] is None  # (entry, checked at)
 
 
 def test_a_worker_serves_a_hot_page_from_its_own_memory_judged_by_the_shared_marks(client):
@@ -322,7 +322,7 @@ def test_a_worker_asks_whether_anything_was_purged_at_most_every_check_time(
     # Another worker purges (a bare write: this worker's memory of the last read stays).
     django_cache.set_many({f"pc:mark:a{article.pk}": time.time(), "pc:last": time.time()})
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
-    monkeypatch.setattr(store, "_head_read_at", time.monotonic() - 61)  # the check time passes
+    store.local_pages.head_read_at = time.monotonic() - 61  # the check time passes
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
     # This worker's own purge is seen at once.
     client.get(article.get_absolute_url())
