@@ -53,7 +53,8 @@ class PageCacheMiddleware:
                 store.catch_up(due)
                 entry, fresh, due = store.lookup(key)
         except Exception:
-            logger.warning("page cache unavailable: rendering", exc_info=True)
+            # The cache (or, catching up, the database) is away: render below as usual.
+            logger.warning("page cache unavailable", exc_info=True)
             fresh = False
         if fresh:
             return self.answer(request, entry, {"X-Page-Cache": "hit"})
