@@ -60,7 +60,7 @@ def _moment(timestamp):
 
 
 class Schedule:
-    """Scheduled publications and front-page expiries, for the page cache (newsroom.pagecache.store)."""
+    """Scheduled publications and front-page expiries, for newsroom.pagecache.store."""
 
     def came_due(self, since, until):
         keys = set()

@@ -179,7 +179,8 @@ def follows(keys):
 
 
 def register_schedule(schedule):
-    """`schedule.came_due(since, until)` → keys; `schedule.next_after(moment)` → timestamp or None."""
+    """Ask `schedule` too: `schedule.came_due(since, until)` → keys;
+    `schedule.next_after(moment)` → timestamp or None."""
     _schedules.append(schedule)
 
 
