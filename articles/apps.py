@@ -26,6 +26,6 @@ class ArticlesConfig(AppConfig):
         import articles.cards
         import articles.signals  # noqa: F401  (page-cache purges, owned by the reader site)
         from articles.dependencies import Schedule
-        from newsroom.pagecache import schedule
+        from newsroom.pagecache import register_schedule
 
-        schedule.register(Schedule())
+        register_schedule(Schedule())

@@ -60,7 +60,7 @@ def _moment(timestamp):
 
 
 class Schedule:
-    """Scheduled publications and front-page expiries, for newsroom.pagecache.schedule."""
+    """Scheduled publications and front-page expiries, for newsroom.pagecache.store."""
 
     def came_due(self, since, until):
         keys = set()

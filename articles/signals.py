@@ -17,7 +17,7 @@ Signals are used only for this and for search indexing (see DESIGN.md).
 | new images, authors, tags; old slugs; renditions of unshown images |                       |
 
 Anything scheduled (a publication time, a front-page expiry) also asks the schedule
-again, so the moment it comes due is known (newsroom/pagecache/schedule.py).
+again, so the moment it comes due is known (newsroom/pagecache/store.py, `catch_up`).
 """
 
 from django.contrib.contenttypes.models import ContentType

@@ -4,11 +4,11 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from newsroom.pagecache.store import forget_head, local_pages
+from newsroom.pagecache import store
 
 
 @pytest.fixture(autouse=True)
-def isolated_media_and_cache(settings, tmp_path):
+def isolated_media_and_cache(settings, tmp_path, monkeypatch):
     """Each test writes media to its own folder and starts with an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
     # One test client renders right after a purge: no allowance for other hosts' clocks.
@@ -17,13 +17,13 @@ def isolated_media_and_cache(settings, tmp_path):
     settings.PAGE_CACHE_CHECK_SECONDS = 0
     for cache in caches.all():
         cache.clear()
-    local_pages.clear()
-    forget_head()
+    # A worker's memory of its own: no pages, and no last read of what was purged.
+    monkeypatch.setattr(store, "local_pages", store.LocalPages())
+    store.forget_head()
     yield
     for cache in caches.all():
         with contextlib.suppress(Exception):  # a test may have taken its cache away
             cache.clear()
-    local_pages.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -57,9 +57,7 @@ def reader_with_session(settings):
 @pytest.fixture
 def kept_pages(monkeypatch):
     """The keys of the pages the page cache keeps during the test, in order."""
-    from newsroom.pagecache import store
-
     kept = []
     keep = store.keep
-    monkeypatch.setattr(store, "keep", lambda key, entry: (kept.append(key), keep(key, entry)))
+    monkeypatch.setattr(store, "keep", lambda key, page: (kept.append(key), keep(key, page)))
     return kept

@@ -875,7 +875,7 @@ def _one_transaction():
 
     A post saves several rows, and the same named function registered twice in this
     transaction is the same work twice, so only its first registration is kept (the
-    page cache merges its own purges into one already: newsroom/pagecache/commit.py).
+    page cache merges its own purges into one already: newsroom/pagecache/__init__.py, `Batch`).
     """
     with transaction.atomic():
         yield

@@ -17,12 +17,15 @@ sent there too (`purgers.send`).
 
 Scheduled articles appear on time with no job: the moment of the next scheduled change
 is kept beside the marks; the first request after it asks the registered schedule
-what came due, purges those keys, and finds the next moment (`schedule.py`). Pages
+what came due, purges those keys, and finds the next moment (`store.catch_up`). Pages
 with a list key are also fresh only until that moment, so an HTTP cache in front
 (s-maxage) follows too.
 
 A kept page outlives its freshness (STALE_PAGE_SECONDS) so it can be served while the
 database is down, unless it shows an article withdrawn since (`purge(withdrawn=…)`).
+
+Here: what apps call. `middleware.py` answers and keeps pages, `store.py` holds them,
+the marks and the schedule, `purgers.py` purges the HTTP caches.
 """
 
 import math
@@ -30,28 +33,29 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.utils.cache import patch_cache_control
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.cache import patch_cache_control, set_response_etag
+from django.utils.http import http_date
 
-from newsroom.pagecache import schedule, store
-from newsroom.pagecache.commit import purge_on_commit
-from newsroom.pagecache.keys import is_anonymous_read
-from newsroom.pagecache.store import is_shown, purge
+from newsroom.pagecache import store
+from newsroom.pagecache.store import is_shown, purge, register_schedule
 
-__all__ = [
-    "cached_page", "depends_on", "is_anonymous_read", "is_shown", "purge", "purge_on_commit",
-]  # fmt: skip
+__all__ = ["cached_page", "depends_on", "is_shown", "purge", "purge_on_commit", "register_schedule"]
 
-BROWSER_MAX_AGE = 60
-STALE_WHILE_REVALIDATE = 60
-ALWAYS = ("all", "nav")
+
+def is_anonymous_read(request):
+    """A GET or HEAD from someone without a session: what a shared copy may answer.
+
+    Staff and people with a session (signed in, or mid-signup) always get fresh pages.
+    """
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 def depends_on(request, *keys):
     """Say that the page being rendered for `request` shows these objects."""
-    found = getattr(request, "page_cache_keys", None)
-    if found is None:
-        found = request.page_cache_keys = set(ALWAYS)
-    found.update(keys)
+    if not hasattr(request, "page_cache_keys"):
+        request.page_cache_keys = {"all", "nav"}  # on every page
+    request.page_cache_keys.update(keys)
 
 
 def cached_page(view, *, query=(), keys=()):
@@ -64,10 +68,9 @@ def cached_page(view, *, query=(), keys=()):
         started = getattr(request, "page_cache_started", None) or time.time()
         depends_on(request, *keys)
         response = view(request, *args, **kwargs)
-        if callable(getattr(response, "render", None)):
+        if hasattr(response, "render"):
             response = response.render()
-        user = getattr(request, "user", None)
-        if not is_anonymous_read(request) or (user is not None and user.is_authenticated):
+        if not is_anonymous_read(request) or request.user.is_authenticated:
             patch_cache_control(response, private=True, no_cache=True)
         elif store.may_share(response):
             _mark_shareable(request, response, started)
@@ -78,19 +81,58 @@ def cached_page(view, *, query=(), keys=()):
 
 
 def _mark_shareable(request, response, started):
-    keys = getattr(request, "page_cache_keys", None) or set(ALWAYS)
+    keys = sorted(request.page_cache_keys)
     fresh_until = started + settings.CACHE_PAGE_SECONDS
-    if schedule.follows(keys):
-        fresh_until = min(fresh_until, schedule.next_moment())
-    spoken = " ".join(sorted(keys))
-    response["xkey"] = response["Surrogate-Key"] = spoken
-    response["Cache-Tag"] = spoken.replace(" ", ",")
+    if store.follows(keys):
+        fresh_until = min(fresh_until, store.next_moment())
+    response["xkey"] = response["Surrogate-Key"] = " ".join(keys)
+    response["Cache-Tag"] = ",".join(keys)
+    s_maxage = max(0, math.ceil(fresh_until - time.time()))
     patch_cache_control(
-        response,
-        public=True,
-        max_age=BROWSER_MAX_AGE,
-        s_maxage=max(0, math.ceil(fresh_until - time.time())),
-        stale_while_revalidate=STALE_WHILE_REVALIDATE,
+        response, public=True, max_age=60, s_maxage=s_maxage, stale_while_revalidate=60
     )
-    store.add_validators(response, started)
-    response.page_cache = store.Entry.describe(started, fresh_until, keys)
+    set_response_etag(response)
+    response["Last-Modified"] = http_date(started)
+    response.page_cache = (started, fresh_until, tuple(keys))  # what PageCacheMiddleware keeps
+
+
+class Batch:
+    """One purge per transaction, whatever number of saves asked for one.
+
+    Each save's keys join the transaction's pending purge, which Django runs on commit.
+    Joining hands the keys gathered so far to a new batch at the end of the commit list
+    and leaves the old one empty, so the batch always runs after the saves that asked
+    for it. Batches belong to no savepoint: keys asked for inside a savepoint that rolls
+    back are still purged (harmless), and a rollback can never lose keys asked for
+    outside it.
+    """
+
+    def __init__(self, keys=(), withdrawn=(), reschedule=False):
+        self.keys, self.withdrawn, self.reschedule = set(keys), set(withdrawn), reschedule
+
+    def take(self, earlier):
+        """Take over what an earlier batch holds, leaving it empty."""
+        self.keys |= earlier.keys
+        self.withdrawn |= earlier.withdrawn
+        self.reschedule |= earlier.reschedule
+        earlier.__init__()
+
+    def __call__(self):
+        if self.reschedule:
+            store.forget()
+        if self.keys:
+            store.purge(self.keys, withdrawn=self.withdrawn)
+
+
+def purge_on_commit(keys=(), *, withdrawn=(), reschedule=False, using=DEFAULT_DB_ALIAS):
+    """Purge `keys` (and `withdrawn`: articles no longer public) when the transaction
+    commits, at once outside one. `reschedule`: a scheduled moment may have moved."""
+    batch = Batch(set(keys) | set(withdrawn), withdrawn, reschedule)
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        batch()
+        return
+    for _, earlier, _ in connection.run_on_commit:
+        if isinstance(earlier, Batch):
+            batch.take(earlier)
+    connection.run_on_commit.append((set(), batch, True))

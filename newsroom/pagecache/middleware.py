@@ -6,26 +6,34 @@ authentication and gzip, and is kept already compressed for readers who take gzi
 `X-Page-Cache` (hit, miss, stale) is diagnostic only.
 """
 
+import hashlib
 import logging
 import time
 
 from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
 
-from newsroom.pagecache import schedule, store
-from newsroom.pagecache.keys import is_anonymous_read, page_key
+from newsroom.pagecache import is_anonymous_read, store
 
 logger = logging.getLogger(__name__)
 
 
-def declared_query(request):
-    """The query parameters of the `cached_page` view at this path, or None."""
+def page_key(request):
+    """The key of a `cached_page` view's page: scheme, host, path, only the query
+    parameters the view declares, and whether the reader takes gzip. None for any other
+    path, and for a host ALLOWED_HOSTS refuses (the stack below answers 400)."""
     try:
-        match = resolve(request.path_info)
-    except Resolver404:
+        query = resolve(request.path_info).func.page_cache_query
+        host = request.get_host()
+    except (Resolver404, AttributeError, DisallowedHost):
         return None
-    return getattr(match.func, "page_cache_query", None)
+    params = "&".join(f"{name}={value}" for name in query for value in request.GET.getlist(name))
+    gzip = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+    address = f"{request.scheme}://{host}{request.path}?{params}#{gzip}"
+    return hashlib.sha256(address.encode()).hexdigest()
 
 
 class PageCacheMiddleware:
@@ -33,59 +41,43 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        query = declared_query(request) if is_anonymous_read(request) else None
-        if query is None:
+        key = page_key(request) if is_anonymous_read(request) else None
+        if key is None:
             return self.get_response(request)
+        entry = None
         try:
-            key = page_key(request, query)
-        except DisallowedHost:
-            return self.get_response(request)  # the stack below answers 400
-        try:
-            entry, fresh, marks, due = store.lookup(key)
+            entry, fresh, due = store.lookup(key)
+            if fresh and store.follows(entry.keys) and store.is_passed(due):
+                # Purge what came due, then look again. Should that fail (the database
+                # is away), the view renders below, and this copy serves if that fails.
+                store.catch_up(due)
+                entry, fresh, due = store.lookup(key)
         except Exception:
-            # The cache is away: render below as usual.
+            # The cache (or, catching up, the database) is away: render below as usual.
             logger.warning("page cache unavailable", exc_info=True)
-            entry, fresh, marks = None, False, {}
-        if fresh and schedule.follows(entry.keys) and schedule.is_passed(due):
-            try:
-                schedule.catch_up(due)
-                entry, fresh, marks, due = store.lookup(key)
-            except Exception:
-                # The database is away: render below (which serves this copy if it fails).
-                logger.warning("page cache: schedule unavailable", exc_info=True)
-                fresh = False
+            fresh = False
         if fresh:
-            return self.answer(request, entry, "hit")
+            return self.answer(request, entry, {"X-Page-Cache": "hit"})
 
         request.page_cache_started = time.time()
         response = self.get_response(request)
-        described = getattr(response, "page_cache", None)
-        if described is not None and store.may_share(response):
+        if hasattr(response, "page_cache") and store.may_share(response):
             try:
-                store.keep(key, described.with_response(response))
+                store.keep(key, response)
             except Exception:
                 logger.warning("could not keep %s", request.path, exc_info=True)
             response["X-Page-Cache"] = "miss"
             return get_conditional_response(request, etag=response.get("ETag"), response=response)
-        if (
-            getattr(response, "database_unavailable", False)
-            and entry is not None
-            and entry.may_serve_stale(marks)
-        ):
-            stale = self.answer(request, entry, "stale")
+        if entry is not None and getattr(response, "database_unavailable", False):
             # Shared caches must not keep a copy served in an emergency.
-            stale["Cache-Control"] = "no-cache, max-age=0"
-            return stale
+            stale = {"X-Page-Cache": "stale", "Cache-Control": "no-cache, max-age=0"}
+            return self.answer(request, entry, stale)
         return response
 
-    def answer(self, request, entry, state):
-        response = entry.response()
-        response["X-Page-Cache"] = state
+    def answer(self, request, entry, headers):
+        response = HttpResponse(entry.content, headers={**entry.headers, **headers})
         # So an HTTP cache in front counts s-maxage from the render, not from now.
         response["Age"] = str(max(0, int(time.time() - entry.started)))
         return get_conditional_response(
-            request,
-            etag=response.get("ETag"),
-            last_modified=int(entry.started),
-            response=response,
+            request, etag=response.get("ETag"), last_modified=int(entry.started), response=response
         )

@@ -11,10 +11,9 @@ README, "Varnish and CDNs", describes the headers and the setup of each.
 
 import json
 import logging
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from itertools import batched
+from urllib.request import Request, urlopen
 
 from django.conf import settings
 
@@ -28,93 +27,47 @@ FASTLY_BATCH = 256
 CLOUDFLARE_BATCH = 30
 
 
-@dataclass(frozen=True)
-class Purge:
-    """One HTTP request to one cache."""
-
-    target: str
-    method: str
-    url: str
-    headers: dict = field(default_factory=dict)
-    body: bytes | None = None
-
-
 def send(keys):
     """Purge `keys` from every configured HTTP cache; log failures, never raise."""
-    try:
-        keys = [key for key in dict.fromkeys(keys) if key]
-        purges = requests_for(keys)
-    except Exception:
-        logger.exception("Cache purge of %s could not be prepared", keys)
-        return
-    if not purges:
-        return
-    if len(purges) == 1:
-        deliver(purges[0])
-        return
-    with ThreadPoolExecutor(max_workers=min(len(purges), 8)) as pool:
-        list(pool.map(deliver, purges))
+    with ThreadPoolExecutor(max_workers=8) as pool:  # a thread per request, up to 8
+        for purge in requests_for([key for key in dict.fromkeys(keys) if key]):
+            pool.submit(deliver, *purge)
 
 
 def requests_for(keys):
-    """The requests that purge `keys` everywhere settings name a cache."""
-    if not keys:
-        return []
-    purges = []
+    """(cache, method, url, headers, body) of each request that purges `keys` from a
+    cache settings name."""
     for base in settings.CACHE_PURGE_URLS:
+        # A soft purge: the objects stay in grace, so the next reader gets the old copy
+        # at once while Varnish fetches the new one.
+        url = f"{base.rstrip('/')}/"
         for batch in batched(keys, VARNISH_BATCH, strict=False):
-            # A soft purge: the objects stay in grace, so the next reader gets the old
-            # copy at once while Varnish fetches the new one.
-            purges.append(
-                Purge("Varnish", "PURGE", f"{base.rstrip('/')}/", {"xkey-purge": " ".join(batch)})
-            )
+            yield "Varnish", "PURGE", url, {"xkey-purge": " ".join(batch)}, None
     if settings.FASTLY_SERVICE_ID and settings.FASTLY_API_TOKEN:
         url = f"{settings.FASTLY_API_URL.rstrip('/')}/service/{settings.FASTLY_SERVICE_ID}/purge"
+        auth = {"Fastly-Key": settings.FASTLY_API_TOKEN, "Accept": "application/json"}
         for batch in batched(keys, FASTLY_BATCH, strict=False):
-            headers = {
-                "Fastly-Key": settings.FASTLY_API_TOKEN,
-                "Surrogate-Key": " ".join(batch),
-                "Fastly-Soft-Purge": "1",
-                "Accept": "application/json",
-            }
-            purges.append(Purge("Fastly", "POST", url, headers, b""))
+            soft = {"Surrogate-Key": " ".join(batch), "Fastly-Soft-Purge": "1"}
+            yield "Fastly", "POST", url, auth | soft, b""
     if settings.CLOUDFLARE_ZONE_ID and settings.CLOUDFLARE_API_TOKEN:
         base = settings.CLOUDFLARE_API_URL.rstrip("/")
         url = f"{base}/zones/{settings.CLOUDFLARE_ZONE_ID}/purge_cache"
+        token = f"Bearer {settings.CLOUDFLARE_API_TOKEN}"
+        headers = {"Authorization": token, "Content-Type": "application/json"}
         for batch in batched(keys, CLOUDFLARE_BATCH, strict=False):
-            headers = {
-                "Authorization": f"Bearer {settings.CLOUDFLARE_API_TOKEN}",
-                "Content-Type": "application/json",
-            }
-            body = json.dumps({"tags": list(batch)}).encode()
-            purges.append(Purge("Cloudflare", "POST", url, headers, body))
-    return purges
+            yield "Cloudflare", "POST", url, headers, json.dumps({"tags": batch}).encode()
 
 
-def deliver(purge):
-    request = urllib.request.Request(
-        purge.url, data=purge.body, headers=purge.headers, method=purge.method
-    )
+def deliver(target, method, url, headers, body):
     try:
-        with urllib.request.urlopen(
-            request, timeout=settings.CACHE_PURGE_TIMEOUT_SECONDS
-        ) as response:
+        # A URL urllib cannot read raises here too: a misconfigured cache is only logged.
+        request = Request(url, body, headers, method=method)
+        with urlopen(request, timeout=settings.CACHE_PURGE_TIMEOUT_SECONDS) as response:
             answer = response.read(64 * 1024)
+        if target == "Cloudflare" and json.loads(answer).get("success") is not True:
+            raise ValueError(f"answered {answer[:500]!r}")  # its body says whether it purged
     except Exception as error:
         # HTTPError (a refusal: wrong token, not in Varnish's ACL), URLError (down,
-        # unknown host), a timeout: the purge is lost, the pages expire by s-maxage.
-        logger.warning(
-            "Cache purge failed: %s %s %s: %s", purge.target, purge.method, purge.url, error
-        )
-        return False
-    if purge.target == "Cloudflare" and not _cloudflare_succeeded(answer):
-        logger.warning("Cache purge failed: Cloudflare %s answered %r", purge.url, answer[:500])
-        return False
-    return True
-
-
-def _cloudflare_succeeded(answer):
-    try:
-        return json.loads(answer).get("success") is True
-    except (ValueError, AttributeError):
-        return False
+        # unknown host), a timeout, Cloudflare's "success": false: the purge is lost,
+        # the pages expire by s-maxage.
+        logger.warning("Cache purge failed: %s %s %s: %s", target, method, url, error)

@@ -1,215 +1,154 @@
-"""Kept pages and the marks that say when each key was last purged.
+"""Kept pages, the marks that say when each key was last purged, and the schedule.
 
-Both live in Django's cache (shared by every worker with REDIS_URL). Each worker also
+All live in Django's cache (shared by every worker with REDIS_URL). Each worker also
 keeps the pages it served most recently in its own memory (PAGE_CACHE_LOCAL_BYTES), so
 a hot page costs one small read of its marks instead of fetching the page; that copy is
 judged by the same marks, so it is never staler than the shared one.
+
+Scheduled changes reach kept pages on time, with no job. An app registers a schedule
+(articles: scheduled publications and front-page expiries) that answers two questions
+from the database: which keys came due in a span of time, and when the next moment
+is. The cache keeps (checked until, next moment) under DUE; the first request after
+that moment purges what came due and finds the next one (`catch_up`).
 """
 
-import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
-from django.http import HttpResponse
-from django.utils.http import http_date
 
 from newsroom.pagecache import purgers
 
 logger = logging.getLogger(__name__)
+_schedules = []
 
-PAGE = "pc:page:{}"
+PAGE = "pc:page2:{}"  # a new name whenever Entry's fields change: older copies go unread
 LAST = "pc:last"  # when the latest purge of any key happened
 MARK = "pc:mark:{}"
 SHOWN = "pc:shown:{}"
 DUE = "pc:due"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     started: float  # when its render began: a purge after this makes it stale
     fresh_until: float
     keys: tuple
-    status: int = 200
-    headers: tuple = ()
-    content: bytes = b""
-
-    @classmethod
-    def describe(cls, started, fresh_until, keys):
-        return cls(started, fresh_until, tuple(sorted(keys)))
-
-    def with_response(self, response):
-        headers = tuple((k, v) for k, v in response.headers.items() if k != "X-Page-Cache")
-        return replace(self, status=response.status_code, headers=headers, content=response.content)
-
-    def is_fresh(self, marks, now):
-        """Fresh: before `fresh_until` and none of its keys purged since it began."""
-        return now < self.fresh_until and self._latest_purge(marks) < self.started
-
-    def may_serve_stale(self, marks):
-        """Servable in an outage: shows no article withdrawn since it began."""
-        return not any(
-            mark < 0 and -mark >= self.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-            for mark in self._marks(marks)
-        )
-
-    def _marks(self, marks):
-        return (marks[MARK.format(key)] for key in self.keys if MARK.format(key) in marks)
-
-    def _latest_purge(self, marks):
-        # Another host's clock may run a little ahead of the one that rendered.
-        return max((abs(mark) for mark in self._marks(marks)), default=float("-inf")) + (
-            settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-        )
-
-    def response(self):
-        return HttpResponse(self.content, status=self.status, headers=dict(self.headers))
+    headers: dict
+    content: bytes
 
 
 def may_share(response):
     # A page that sets a cookie belongs to one reader: never share it.
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and not response.cookies
-        and "private" not in response.get("Cache-Control", "")
-        and "no-store" not in response.get("Cache-Control", "")
-    )
-
-
-def add_validators(response, started):
-    if not response.has_header("ETag"):
-        digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()
-        response["ETag"] = f'"{digest}"'
-    response["Last-Modified"] = http_date(started)
+    cache_control = response.get("Cache-Control", "")
+    private = "private" in cache_control or "no-store" in cache_control
+    return response.status_code == 200 and not (response.streaming or response.cookies or private)
 
 
 class LocalPages:
-    """This worker's most recently served pages, least recently used out first, each
-    with the time its marks were last read and found clean."""
+    """This worker's memory: the pages it served most recently, least recently used out
+    first, each with the time its marks were last read and found clean; and its last
+    read of the schedule and the latest purge."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._pages = OrderedDict()  # key -> (entry, checked at)
-        self._bytes = 0
-
-    @property
-    def size(self):
-        """Bytes of page content this worker holds."""
-        return self._bytes
+        self.lock = threading.RLock()
+        self.pages = OrderedDict()  # key -> (entry, checked at)
+        self.size = 0  # bytes of page content held
+        self.head, self.head_read_at = {}, float("-inf")
 
     def get(self, key):
-        """(entry, checked at), or None."""
-        with self._lock:
-            found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-            return found
+        """(entry, checked at), or (None, None)."""
+        with self.lock:
+            if key in self.pages:
+                self.pages.move_to_end(key)
+            return self.pages.get(key, (None, None))
 
-    def put(self, key, entry, checked=0.0):
+    def put(self, key, entry, checked):
         budget = settings.PAGE_CACHE_LOCAL_BYTES
         if len(entry.content) > budget // 4:
             return
-        with self._lock:
-            self.drop(key, locked=True)
-            self._pages[key] = (entry, checked)
-            self._bytes += len(entry.content)
-            while self._bytes > budget:
-                self.drop(next(iter(self._pages)), locked=True)
+        with self.lock:
+            self.drop(key)
+            self.pages[key] = (entry, checked)
+            self.size += len(entry.content)
+            while self.size > budget:
+                self.drop(next(iter(self.pages)))
 
-    def drop(self, key, locked=False):
-        if not locked:
-            with self._lock:
-                return self.drop(key, locked=True)
-        found = self._pages.pop(key, None)
-        if found is not None:
-            self._bytes -= len(found[0].content)
+    def drop(self, key):
+        with self.lock:
+            found = self.pages.pop(key, None)
+            self.size -= len(found[0].content) if found else 0
 
-    def clear(self):
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
+    def read_head(self):
+        """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS: a purge made by
+        another worker reaches this one's hot pages that much later (this worker's own
+        purges at once: `forget_head`)."""
+        if time.monotonic() - self.head_read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
+            self.head, self.head_read_at = cache.get_many([DUE, LAST]), time.monotonic()
+        return self.head
 
 
 local_pages = LocalPages()
 
-# This worker's last read of (the schedule, the latest purge): (monotonic time, values).
-_head = (float("-inf"), {})
-
-
-def read_head():
-    """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS per worker: a purge
-    made by another worker reaches this one's hot pages that much later (this worker's
-    own purges at once)."""
-    global _head
-    read_at, head = _head
-    if time.monotonic() - read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
-        head = cache.get_many([DUE, LAST])
-        _head = (time.monotonic(), head)
-    return head
-
 
 def forget_head():
-    global _head
-    _head = (float("-inf"), {})
-
-
-def keeps_pages():
-    """False with Django's dummy cache: nothing is kept, and no purge could reach this
-    worker's memory either, so every page is rendered."""
-    return not isinstance(caches[DEFAULT_CACHE_ALIAS], DummyCache)
+    local_pages.head_read_at = float("-inf")
 
 
 def lookup(key):
-    """(entry or None, whether it is fresh, its marks, the schedule's state).
+    """(the page's copy or None, whether it is fresh, the schedule's state). A copy that
+    is not fresh is given only when it may be served in an outage: it shows no article
+    withdrawn since its render began.
 
     This worker's copy first: when nothing at all was purged since this worker last
     found its marks clean, it is fresh without reading them (`read_head`: one small
     read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). Otherwise its
     marks are read; then the shared copy is tried.
     """
-    if not keeps_pages():
-        return None, False, {}, None
-    found = local_pages.get(key)
-    if found is not None:
-        entry, checked = found
-        head = read_head()
-        last = head.get(LAST)
-        skew = settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-        if (last is None or last + skew < checked) and time.time() < entry.fresh_until:
-            return entry, True, {}, head.get(DUE)
-    for source in ("local", "shared"):
-        entry = found[0] if source == "local" and found else None
-        if source == "shared":
-            entry = cache.get(PAGE.format(key))
-        if entry is None:
-            continue
-        checked = time.time()
-        marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
-        due = marks.pop(DUE, None)
-        if entry.is_fresh(marks, checked):
-            local_pages.put(key, entry, checked)
-            return entry, True, marks, due
-        local_pages.drop(key)
-        if source == "shared":
-            return entry, False, marks, due
-    return None, False, {}, None
+    entry, checked = local_pages.get(key)
+    if entry is not None:
+        head = local_pages.read_head()
+        last_purge = head.get(LAST, float("-inf")) + settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
+        if last_purge < checked and time.time() < entry.fresh_until:
+            return entry, True, head.get(DUE)
+        entry, fresh, due = judge(key, entry)
+        if fresh:
+            return entry, fresh, due
+    entry = cache.get(PAGE.format(key))
+    return (None, False, None) if entry is None else judge(key, entry)
 
 
-def keep(key, entry):
-    if not keeps_pages():
-        return
-    cache.set(PAGE.format(key), entry, timeout=settings.STALE_PAGE_SECONDS)
-    local_pages.put(key, entry, checked=entry.started)
+def judge(key, entry):
+    """Read `entry`'s marks and the schedule in one cache read, and judge it as `lookup`
+    says. This worker keeps it while it is fresh."""
+    now = time.time()
+    marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
+    due = marks.pop(DUE, None)
+    # A purge up to the clock skew after the render began counts too: another host's
+    # clock may run a little ahead of the one that rendered.
+    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
+    if now < entry.fresh_until and all(abs(mark) < since for mark in marks.values()):
+        local_pages.put(key, entry, now)
+        return entry, True, due
+    local_pages.drop(key)
+    withdrawn = any(mark < 0 and -mark >= since for mark in marks.values())
+    return (None if withdrawn else entry), False, due
+
+
+def keep(key, response):
+    """Keep a page `cached_page` described, as the middleware below it finished it."""
+    started, fresh_until, keys = response.page_cache
+    entry = Entry(started, fresh_until, keys, dict(response.items()), response.content)
     # Which keys some kept page shows: a change to an object no page shows purges nothing.
-    cache.set_many(
-        {SHOWN.format(name): 1 for name in entry.keys}, timeout=settings.STALE_PAGE_SECONDS
-    )
+    cache.set_many({SHOWN.format(name): 1 for name in keys}, timeout=settings.STALE_PAGE_SECONDS)
+    cache.set(PAGE.format(key), entry, timeout=settings.STALE_PAGE_SECONDS)
+    # With Django's dummy cache no purge could reach this worker's memory: keep nothing.
+    if not isinstance(caches["default"], DummyCache):
+        local_pages.put(key, entry, checked=started)
 
 
 def is_shown(key):
@@ -220,15 +159,68 @@ def is_shown(key):
         return True
 
 
-def purge(keys, *, withdrawn=(), at=None):
+def purge(keys, *, withdrawn=()):
     """Mark `keys` purged now (negative for articles withdrawn from readers) and tell
     the HTTP caches in front. A failure is logged: the editor's change stands."""
-    at = time.time() if at is None else at
-    marks = {MARK.format(key): -at if key in withdrawn else at for key in keys}
-    marks[LAST] = at
-    forget_head()
+    now = time.time()
+    marks = {MARK.format(key): -now if key in withdrawn else now for key in keys}
     try:
-        cache.set_many(marks, timeout=None)
+        cache.set_many({**marks, LAST: now}, timeout=None)
     except Exception:
         logger.exception("page cache: could not mark %s purged", sorted(keys))
+    forget_head()
     purgers.send(sorted(keys))
+
+
+def follows(keys):
+    """True for a page the schedule can change: it shows a list, the front page or a
+    sitemap, the pages a scheduled publication or expiry changes."""
+    return any(key.startswith(("list", "home", "sitemap")) for key in keys)
+
+
+def register_schedule(schedule):
+    """Ask `schedule` too: `schedule.came_due(since, until)` → keys;
+    `schedule.next_after(moment)` → timestamp or None."""
+    _schedules.append(schedule)
+
+
+def is_passed(due):
+    """True when the schedule must be asked again: never asked, or its moment came."""
+    return due is None or (due[1] is not None and due[1] <= time.time())
+
+
+def catch_up(due):
+    """Purge what came due since the last check, and return the new (checked, next)."""
+    now = time.time()
+    keys = set().union(*(s.came_due(due[0], now) for s in _schedules)) if due else set()
+    if keys:
+        purge(keys)
+    moments = [moment for s in _schedules if (moment := s.next_after(now)) is not None]
+    due = (now, min(moments, default=None))
+    cache.set(DUE, due, timeout=None)
+    forget_head()
+    return due
+
+
+def next_moment():
+    """The next scheduled change as a timestamp (infinity when none, or when the cache
+    cannot tell: nothing is kept then anyway), caught up. A database that is down
+    raises, as the page could not be rendered either."""
+    try:
+        due = cache.get(DUE)
+    except Exception:
+        logger.warning("page cache: schedule unavailable", exc_info=True)
+        return float("inf")
+    if is_passed(due):
+        due = catch_up(due)
+    return float("inf") if due[1] is None else due[1]
+
+
+def forget():
+    """Something scheduled changed: ask the schedule again at the next request."""
+    try:
+        due = cache.get(DUE) or (time.time(), None)  # never asked: nothing came due before now
+        cache.set(DUE, (due[0], time.time()), timeout=None)
+        forget_head()
+    except Exception:
+        logger.exception("page cache: could not reset the schedule")

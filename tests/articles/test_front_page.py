@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from articles.dependencies import Schedule
 from articles.models import FrontPageStory
-from newsroom.pagecache import schedule
+from newsroom.pagecache import store
 from tests.articles.test_query_budgets import build_site, within_budgets
 from tests.factories import ArticleFactory, ContributorFactory, EditorFactory
 
@@ -88,7 +88,7 @@ def test_a_curated_home_page_keeps_the_listing_query_budget(
     build_site(n)
     featured = ArticleFactory.create_batch(1 + settings.FRONT_PAGE_FEATURED, published=True)
     place(*featured)
-    schedule.next_moment()
+    store.next_moment()
     within_budgets(reader_with_session, "/", django_assert_max_num_queries)
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from articles.models import Article
-from newsroom.pagecache import schedule
+from newsroom.pagecache import store
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -76,7 +76,7 @@ def build_site(n):
             NoteFactory(article=article)
         articles.append(article)
     # Warm what is shared by every page: the schedule and the content types.
-    schedule.next_moment()
+    store.next_moment()
     ContentType.objects.get_for_model(Article)
     return articles[0], authors[0]
 
@@ -126,7 +126,7 @@ def test_corrections_page_query_budget(client, django_assert_max_num_queries, n)
 def test_deep_listing_page_has_the_same_budget(reader_with_session, django_assert_max_num_queries):
     build_site(1)
     ArticleFactory.create_batch(45, published=True)
-    schedule.next_moment()
+    store.next_moment()
     within_budgets(reader_with_session, "/?page=3", django_assert_max_num_queries)
 
 

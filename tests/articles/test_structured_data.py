@@ -194,11 +194,11 @@ def test_image_licence_url_and_where_to_license_it_reach_json_ld(client):
 
 
 def test_listing_structured_data_adds_no_query_per_article(client, django_assert_max_num_queries):
-    from newsroom.pagecache import schedule
+    from newsroom.pagecache import store
     from tests.articles.test_query_budgets import LISTING_FIRST_BUDGET
 
     ArticleFactory.create_batch(20, published=True)
-    schedule.next_moment()
+    store.next_moment()
     with django_assert_max_num_queries(LISTING_FIRST_BUDGET):
         html = page(client, "/")
     assert len(of_type(html, "CollectionPage")["mainEntity"]["itemListElement"]) == 20

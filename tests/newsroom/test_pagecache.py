@@ -12,8 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse
 
 from newsroom import pagecache
-from newsroom.pagecache import schedule
-from newsroom.pagecache.store import Entry, LocalPages, local_pages
+from newsroom.pagecache import store
 from tests.factories import ArticleFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,11 +188,22 @@ def test_a_purge_stales_only_the_pages_that_carry_the_key(client):
 
 def test_a_page_rendered_while_a_purge_happened_is_not_fresh(settings):
     settings.PAGE_CACHE_CLOCK_SKEW_SECONDS = 0.1
-    entry = Entry.describe(started=100.0, fresh_until=1e12, keys={"a1", "all"})
-    assert entry.is_fresh({}, now=200.0)
-    assert not entry.is_fresh({"pc:mark:a1": 100.05}, now=200.0)  # within the clock skew
-    assert entry.is_fresh({"pc:mark:a1": 99.0}, now=200.0)
-    assert not entry.is_fresh({}, now=1e12)
+    started = time.time() - 100
+    names = iter(range(1, 100))
+
+    def is_fresh(purged_at=None, fresh_until=started + 1000):
+        """Whether a kept copy rendered at `started` is fresh when the article it shows
+        was purged at `purged_at`."""
+        key = f"a{next(names)}"
+        if purged_at is not None:
+            django_cache.set(f"pc:mark:{key}", purged_at)
+        django_cache.set(store.PAGE.format(key), store.Entry(started, fresh_until, (key,), {}, b""))
+        return store.lookup(key)[1]
+
+    assert is_fresh()
+    assert not is_fresh(purged_at=started + 0.05)  # within the clock skew
+    assert is_fresh(purged_at=started - 1)
+    assert not is_fresh(fresh_until=time.time() - 1)
 
 
 def test_a_transaction_purges_once_with_every_key(sent_purges, transactional_db):
@@ -237,7 +247,7 @@ def test_the_schedule_purges_what_came_due_at_its_moment(client, monkeypatch):
         def next_after(self, moment):
             return None
 
-    monkeypatch.setattr(schedule, "_schedules", [Due()])
+    monkeypatch.setattr(store, "_schedules", [Due()])
     django_cache.set("pc:due", (time.time() - 5, time.time() - 1), timeout=None)
     assert client.get("/")["X-Page-Cache"] == "miss"
     assert calls and client.get("/")["X-Page-Cache"] == "hit"
@@ -245,11 +255,11 @@ def test_the_schedule_purges_what_came_due_at_its_moment(client, monkeypatch):
 
 def test_a_workers_memory_keeps_to_its_byte_budget(settings):
     settings.PAGE_CACHE_LOCAL_BYTES = 1000
-    pages = LocalPages()
+    pages = store.LocalPages()
     for n in range(10):
-        pages.put(str(n), Entry(0, 1, (), content=b"x" * 200))
+        pages.put(str(n), store.Entry(0, 1, (), {}, b"x" * 200), checked=0)
     assert pages.size <= 1000
-    assert pages.get("9") is not None and pages.get("0") is None
+    assert pages.get("9")[0] is not None and pages.get("0")[0] is None  # (entry, checked at)
 
 
 def test_a_worker_serves_a_hot_page_from_its_own_memory_judged_by_the_shared_marks(client):
@@ -263,7 +273,6 @@ def test_a_worker_serves_a_hot_page_from_its_own_memory_judged_by_the_shared_mar
 
 def test_every_page_renders_with_the_dummy_cache(client, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-    local_pages.clear()
     article = ArticleFactory(published=True)
     for url in ("/", article.get_absolute_url(), "/feed/", "/sitemap.xml", "/search/?q=story"):
         first, second = client.get(url), client.get(url)
@@ -279,7 +288,6 @@ def test_a_cache_that_fails_costs_readers_nothing(client, monkeypatch):
 
     for name in ("get", "get_many", "set", "set_many"):
         monkeypatch.setattr(django_cache, name, broken)
-    local_pages.clear()
     assert client.get(article.get_absolute_url()).status_code == 200
     assert client.get("/").status_code == 200
 
@@ -302,8 +310,6 @@ def test_a_hot_page_costs_one_small_read_while_nothing_is_purged(client, monkeyp
 def test_a_worker_asks_whether_anything_was_purged_at_most_every_check_time(
     client, settings, monkeypatch
 ):
-    from newsroom.pagecache import store
-
     settings.PAGE_CACHE_CHECK_SECONDS = 60
     article = ArticleFactory(published=True)
     client.get(article.get_absolute_url())
@@ -316,7 +322,7 @@ def test_a_worker_asks_whether_anything_was_purged_at_most_every_check_time(
     # Another worker purges (a bare write: this worker's memory of the last read stays).
     django_cache.set_many({f"pc:mark:a{article.pk}": time.time(), "pc:last": time.time()})
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
-    monkeypatch.setattr(store, "_head", (time.monotonic() - 61, {}))  # the check time passes
+    store.local_pages.head_read_at = time.monotonic() - 61  # the check time passes
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
     # This worker's own purge is seen at once.
     client.get(article.get_absolute_url())

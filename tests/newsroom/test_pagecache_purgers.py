@@ -218,7 +218,7 @@ def test_a_cache_that_hangs_costs_the_timeout_not_more(fake, settings, caplog):
 
 
 def test_nothing_configured_sends_nothing(monkeypatch):
-    monkeypatch.setattr(purgers, "deliver", lambda purge: pytest.fail(f"sent {purge}"))
+    monkeypatch.setattr(purgers, "deliver", lambda *purge: pytest.fail(f"sent {purge}"))
 
     purgers.send(["a12", "all"])
 
