@@ -20,8 +20,8 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Q, Value, When
-from django.db.models.expressions import Expression, RawSQL
-from django.utils.html import escape, strip_tags
+from django.db.models.expressions import Expression
+from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
 from articles.models import Article, SearchTerm
@@ -40,6 +40,8 @@ MAX_QUERY_LENGTH = 200
 SUGGESTION_POOL = 20_000
 MAX_TERMS = 8
 SNIPPET_WORDS = 35
+# A snippet starts about this many characters before the first match.
+LEAD_CHARS = 80
 # Body-only matches are read from the newest days first (see RankedResults). The
 # window is wide enough that, for a common query, the head and its body matches
 # already pass COUNT_CAP (~28 articles a day at 100k: 150 days hold ~4,000), so the
@@ -50,6 +52,7 @@ COUNT_CAP = 200
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
+MARKED = rf"{START}\g<0>{STOP}"
 
 
 WORD_RE = re.compile(r"[^\W\d_]{3,40}")
@@ -169,26 +172,17 @@ class RankedResults:
        from all of them only when those are too few. Every body match of a window is
        newer than any outside it, so the order is the same as sorting them all.
 
-    A page is one statement (PAGE_SQL): both tiers, the snippets and the capped count
-    (kept as `counted` for `count()`), built as raw SQL around the queryset's compiled
-    WHERE clause rather than as several ORM queries. Snippets come from
-    `search_excerpt` (the start of the body as plain text), only for the rows the
-    page shows (ts_headline runs after the LIMIT).
+    A page is one statement (PAGE_SQL): both tiers, the texts the snippets are cut from
+    and the capped count (kept as `counted` for `count()`), built as raw SQL around the
+    queryset's compiled WHERE clause rather than as several ORM queries. Snippets are
+    cut in Python (`snippet_for`) from the dek and `search_excerpt` (the start of the
+    body as plain text), around the words PostgreSQL found to match (MARKED_SQL).
     """
 
     def __init__(self, query, queryset):
         self.query = query
         self.queryset = queryset
         self.ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        headline_sql = (
-            "ts_headline(%s::regconfig, coalesce(dek, '') || ' ' || "
-            "coalesce(search_excerpt, ''), websearch_to_tsquery(%s::regconfig, %s), %s)"
-        )
-        options = (
-            f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, "
-            "MaxFragments=2"
-        )
-        self.snippet = RawSQL(headline_sql, [SEARCH_CONFIG, SEARCH_CONFIG, query, options])
 
     def head_matches(self):
         return self.queryset.alias(head=HeadVector()).filter(head=self.ts_query)
@@ -200,17 +194,13 @@ class RankedResults:
 
     def ranked_head(self):
         rank = SearchRank(HeadVector(), self.ts_query, weights=RANK_WEIGHTS, cover_density=True)
-        return (
-            self.head_matches()
-            .annotate(rank=rank, raw_snippet=self.snippet)
-            .order_by("-rank", "-publish_at", "-pk")
-        )
+        return self.head_matches().annotate(rank=rank).order_by("-rank", "-publish_at", "-pk")
 
     def __iter__(self):
         """Every result, best first (for tests and scripts; pages take a slice)."""
         head = list(self.ranked_head())
-        body = self.body_matches().annotate(raw_snippet=self.snippet)
-        return iter(head + list(body.order_by("-publish_at", "-pk")))
+        body = self.body_matches().order_by("-publish_at", "-pk")
+        return iter(head + list(body))
 
     def exists(self):
         return any_match(self.query, self.queryset)
@@ -219,9 +209,9 @@ class RankedResults:
         """A page of results, from one statement (see PAGE_SQL); a second reads older
         body matches only when the window of the newest ones is too short."""
         start, stop = bounds.start or 0, bounds.stop
-        where, params = _public_where(self.queryset)
+        where, params = self.where()
         db = self.queryset.db
-        sql = PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL, headline=HEADLINE_SQL)
+        sql = PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL)
         args = {
             **params,
             "config": SEARCH_CONFIG,
@@ -230,7 +220,6 @@ class RankedResults:
             "start": start,
             "wanted": stop - start,
             "cap": COUNT_CAP,
-            "options": HEADLINE_OPTIONS,
         }
         with connections[db].cursor() as cursor:
             cursor.execute(sql, args)
@@ -238,7 +227,7 @@ class RankedResults:
         totals = next(row for row in rows if row[0] is None)
         head_total, counted = totals[3], totals[5]
         self.counted = counted
-        found = [_result(db, row) for row in rows if row[0] is not None]
+        found = _results(db, rows)
         wanted = stop - start - len(found)
         if wanted <= 0 or (counted <= COUNT_CAP and counted <= start + len(found)):
             return found
@@ -246,16 +235,21 @@ class RankedResults:
         # first, after those of this page and of the pages before it.
         in_body = sum(1 for row in rows if row[6] == 1)
         skip = max(0, start - head_total) + in_body
-        sql = OLDER_SQL.format(where=where, headline=HEADLINE_SQL)
         with connections[db].cursor() as cursor:
-            cursor.execute(sql, {**args, "start": skip, "wanted": wanted})
-            return found + [_result(db, row) for row in cursor.fetchall()]
+            cursor.execute(OLDER_SQL.format(where=where), {**args, "start": skip, "wanted": wanted})
+            return found + _results(db, cursor.fetchall())
+
+    def where(self):
+        """The queryset's WHERE clause as SQL (compiled once: a page, then its estimate)."""
+        if not hasattr(self, "_where"):
+            self._where = _public_where(self.queryset)
+        return self._where
 
     def count(self, *, cap=None):
         """min(matches, cap + 1); from the page's own statement when it has run."""
         if cap == COUNT_CAP and getattr(self, "counted", None) is not None:
             return self.counted
-        where, params = _public_where(self.queryset)
+        where, params = self.where()
         limit = f"LIMIT {int(cap) + 1}" if cap else ""
         sql = (
             "SELECT count(*) FROM (SELECT 1 FROM articles_article "
@@ -268,7 +262,7 @@ class RankedResults:
     def estimate(self):
         """PostgreSQL's estimate of the matches, from the column's statistics (no row
         is read): within a few percent for the common words that match thousands."""
-        where, params = _public_where(self.queryset)
+        where, params = self.where()
         sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles_article WHERE {where} AND {_MATCH}"
         with connections[self.queryset.db].cursor() as cursor:
             cursor.execute(sql, {**params, "config": SEARCH_CONFIG, "query": self.query})
@@ -282,19 +276,37 @@ class RankedResults:
 _QUERY = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
 _MATCH = f'"articles_article"."search_vector" @@ {_QUERY}'
 _WEIGHTS_SQL = "'{" + ", ".join(str(weight) for weight in RANK_WEIGHTS) + "}'::float4[]"
-HEADLINE_OPTIONS = (
-    f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=15, MaxFragments=2"
-)
-HEADLINE_SQL = (
-    "ts_headline(%(config)s::regconfig, coalesce(a.dek, '') || ' ' || "
-    f"coalesce(a.search_excerpt, ''), {_QUERY}, %(options)s)"
-)
+# What a result's snippet is cut from: the dek, then the start of the body as plain text.
+TEXT_SQL = "coalesce(a.dek, '') || ' ' || coalesce(a.search_excerpt, '')"
+# The words of the shown texts that the query matches, for Python to highlight (ts_headline
+# parsed and stemmed every word of every text: 0.2 ms a result at 100k). Candidates are
+# the words that begin like a lexeme of the query (less its last letter, which stemming
+# may change: "happy" is 'happi'); a candidate is kept when it stems to one of them.
+MARKED_SQL = r"""
+lexemes AS MATERIALIZED (
+    SELECT words, '(\m(?:' || (
+        SELECT string_agg(regexp_replace(
+            CASE WHEN length(word) > 2 THEN left(word, -1) ELSE word END,
+            '([^[:alnum:]])', '\\\1', 'g'), '|')
+        FROM unnest(words) AS word
+    ) || ')\w*)' AS pattern
+    FROM (SELECT tsvector_to_array(to_tsvector(%(config)s::regconfig, %(query)s)) AS words)
+        AS parsed
+),
+marked AS MATERIALIZED (
+    SELECT array_agg(DISTINCT candidate) AS words FROM (
+        SELECT lower(found[1]) AS candidate
+        FROM shown, lexemes, regexp_matches(shown.text, lexemes.pattern, 'gi') AS found
+    ) AS candidates, lexemes
+    WHERE tsvector_to_array(to_tsvector(%(config)s::regconfig, candidate)) && lexemes.words
+)"""
 # One round trip for a page and its count:
 # - `head`: every title/dek match with its rank (the GIN index of `search_head`);
 # - `body`: the body-only matches of the window before the newest publication (the
 #   GIN index of `search_vector` and the publish-date index together); read only when
 #   the head leaves room on the page or cannot settle the count by itself;
-# - `page`: the slice of head-then-body, and ts_headline for those rows alone;
+# - `page`: the slice of head-then-body; `shown`: those rows' texts, and `marked`, the
+#   words of those texts that the query matches (see MARKED_SQL);
 # - `counted`: min(matches, cap + 1), read from the two tiers when they already hold
 #   more than the cap, else counted (the index of `search_vector` again, rare words).
 # A last row of NULLs carries the totals when the page itself is empty.
@@ -325,6 +337,11 @@ page AS (
     (SELECT id, modified_at, 1, 0, publish_at FROM body ORDER BY publish_at DESC, id DESC)
     OFFSET %(start)s LIMIT %(wanted)s
 ),
+shown AS MATERIALIZED (
+    SELECT page.*, {TEXT_SQL} AS text
+    FROM page JOIN "articles_article" a ON a.id = page.id
+),
+{MARKED_SQL},
 -- Every article whose body matches, read through the GIN index only as far as the
 -- capped count below asks (without it the planner scans the table, reading each row's
 -- vector: 40-50 ms at 100,000 articles).
@@ -339,11 +356,9 @@ totals AS MATERIALIZED (
     FROM head_total
 )
 SELECT * FROM (
-    SELECT page.id, page.modified_at, {{headline}}, NULL::bigint, NULL::bigint,
-        NULL::bigint, page.tier, page.rank, page.publish_at
-    FROM page JOIN "articles_article" a ON a.id = page.id
-    ORDER BY page.tier, page.rank DESC, page.publish_at DESC, page.id DESC
-) AS shown
+    SELECT id, modified_at, text, NULL::bigint, NULL::bigint, NULL::bigint, tier, NULL::text[]
+    FROM shown ORDER BY tier, rank DESC, publish_at DESC, id DESC
+) AS ordered
 UNION ALL
 SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
     CASE WHEN totals.head_total + totals.window_total > %(cap)s
@@ -356,12 +371,12 @@ SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
                 LIMIT %(cap)s + 1
             ) AS counted
         )
-    END, NULL, NULL, NULL
+    END, NULL, (SELECT words FROM marked)
 FROM totals
 """
 # Body-only matches older than the window, newest first (deep pages, mid-rare words).
 OLDER_SQL = f"""
-WITH page AS (
+WITH page AS MATERIALIZED (
     SELECT "articles_article"."id", "articles_article"."modified_at",
         "articles_article"."publish_at"
     FROM "articles_article"
@@ -369,18 +384,41 @@ WITH page AS (
         AND NOT ("articles_article"."search_head" @@ {_QUERY})
     ORDER BY "articles_article"."publish_at" DESC, "articles_article"."id" DESC
     OFFSET %(start)s LIMIT %(wanted)s
-)
-SELECT page.id, page.modified_at, {{headline}}
-FROM page JOIN "articles_article" a ON a.id = page.id
-ORDER BY page.publish_at DESC, page.id DESC
+),
+shown AS MATERIALIZED (
+    SELECT page.*, {TEXT_SQL} AS text
+    FROM page JOIN "articles_article" a ON a.id = page.id
+),
+{MARKED_SQL}
+SELECT * FROM (
+    SELECT id, modified_at, text, NULL::text[] FROM shown ORDER BY publish_at DESC, id DESC
+) AS ordered
+UNION ALL
+SELECT NULL, NULL, NULL, words FROM marked
 """
 
 
-def _result(db, row):
-    """An article of a results page: its key and modified time, the rest deferred."""
-    article = Article.from_db(db, ["id", "modified_at"], row[:2])
-    article.raw_snippet = row[2]
-    return article
+def _results(db, rows):
+    """The articles of a results page (key and modified time, the rest deferred), each
+    with `search_text` and `marked`, the pattern of the words to highlight in it; the
+    statement's last row carries those words."""
+    words = next(row[-1] for row in rows if row[0] is None) or ()
+    marked = _words_pattern(words)
+    found = []
+    for row in rows:
+        if row[0] is not None:
+            article = Article.from_db(db, ["id", "modified_at"], row[:2])
+            article.search_text, article.marked = row[2], marked
+            found.append(article)
+    return found
+
+
+def _words_pattern(words):
+    """A regex finding any of `words` as a whole word (None for none)."""
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 
 
 def _public_where(queryset):
@@ -431,7 +469,9 @@ def count(query, queryset=None, *, results=None):
     found = results.count(cap=COUNT_CAP)
     if found <= COUNT_CAP:
         return found, True
-    estimate = max(results.estimate(), COUNT_CAP + 1)
+    # The planner's guess can fall below the matches the page already counted (a word of
+    # titles only is rare in the statistics of the whole vector): those are certain.
+    estimate = max(results.estimate(), found)
     return round(estimate, 2 - len(str(estimate))), False
 
 
@@ -502,33 +542,32 @@ def _simple_search(query, queryset):
     )
 
 
-def highlight(text, terms):
-    """Escaped `text` with every whole-word-prefix match of `terms` in <mark>."""
-    if not terms:
-        return escape(text)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(term) for term in terms) + r")", re.I)
-    marked = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", text)
-    return _marks(marked)
-
-
-def _marks(text):
-    return mark_safe(escape(text).replace(START, "<mark>").replace(STOP, "</mark>"))
-
-
 def snippet_for(article, query):
-    """The highlighted snippet of one result (safe HTML)."""
-    raw = getattr(article, "raw_snippet", "") or ""
-    if connection.vendor == "postgresql":
-        # ts_headline's excerpt (the body itself is not read on PostgreSQL).
-        return _marks(html.unescape(raw))
-    text = " ".join(html.unescape(strip_tags(f"{article.dek} {article.body}")).split())
+    """The snippet of one result (safe HTML): SNIPPET_WORDS words of its dek and body,
+    from just before the first match, the matched words in <mark>.
+
+    On PostgreSQL the words to mark are those the statement found to match the query
+    (`marked`: stemmed forms, "sanctioned" for "sanctions"); on SQLite, words beginning
+    with a word of the query.
+    """
+    if hasattr(article, "search_text"):
+        return _snippet(html.unescape(article.search_text), article.marked)
+    text = html.unescape(strip_tags(f"{article.dek} {article.body}"))
     terms = terms_of(query)
-    lowered = text.lower()
-    positions = [lowered.find(term.lower()) for term in terms]
-    positions = [position for position in positions if position >= 0]
-    start = max(0, min(positions) - 80) if positions else 0
-    words = text[start:].split()[:SNIPPET_WORDS]
-    excerpt = ("…" if start else "") + " ".join(words if start == 0 else words[1:])
-    if len(text[start:].split()) > SNIPPET_WORDS:
-        excerpt += "…"
-    return highlight(excerpt, terms)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + ")", re.I) if terms else None
+    return _snippet(text, pattern)
+
+
+def _snippet(text, pattern):
+    found = pattern.search(text) if pattern else None
+    start = max(0, found.start() - LEAD_CHARS) if found else 0
+    words = text[start:].split(None, SNIPPET_WORDS + 1)
+    if start:
+        words = words[1:]  # the first may be cut
+    excerpt = " ".join(words[:SNIPPET_WORDS])
+    if pattern:
+        excerpt = pattern.sub(MARKED, excerpt)
+    escaped = html.escape(excerpt).replace(START, "<mark>").replace(STOP, "</mark>")
+    before = "…" if start else ""
+    after = "…" if len(words) > SNIPPET_WORDS else ""
+    return mark_safe(f"{before}{escaped}{after}")

@@ -270,7 +270,7 @@ def test_postgres_pages_run_from_the_head_into_the_body_tier_newest_first():
     assert list(search.search("harbour")) == expected
     pages = [search.search("harbour")[start : start + 4] for start in range(0, 9, 4)]
     assert [article for page in pages for article in page] == expected
-    assert all(article.raw_snippet for page in pages for article in page)
+    assert all(article.search_text for page in pages for article in page)
     assert search.count("harbour") == (9, True)
 
 
