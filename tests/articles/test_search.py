@@ -284,3 +284,58 @@ def test_postgres_a_count_beyond_the_cap_is_an_estimate(client, settings, monkey
     total, exact = search.count("lantern", results=results_)
     assert not exact and total > 5
     assert search.count("festival") == (4, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_snippet_marks_the_forms_of_a_word_and_not_its_lookalikes(client):
+    ArticleFactory(
+        published=True,
+        title="Talks",
+        dek="Envoys met.",
+        body="<p>The war ended; Sanctioned firms and sanctions, a warning about wards.</p>",
+    )
+    page = results(client, "wars sanction")
+    snippet = page.split('class="search-result__snippet">', 1)[1].split("</p>", 1)[0]
+    assert "<mark>war</mark>" in snippet
+    assert "<mark>Sanctioned</mark>" in snippet and "<mark>sanctions</mark>" in snippet
+    assert "<mark>warning" not in snippet and "<mark>wards" not in snippet
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_results_page_cuts_snippets_without_ts_headline(client):
+    from django.test.utils import CaptureQueriesContext
+
+    ArticleFactory(published=True, body="<p>Harbour.</p>")
+    with CaptureQueriesContext(connection) as captured:
+        results(client, "harbour")
+    assert not [q["sql"] for q in captured if "ts_headline" in q["sql"]]
+
+
+def test_snippet_starts_near_the_first_match(client):
+    filler = " ".join(f"word{n}" for n in range(80))
+    ArticleFactory(
+        published=True, title="Far", dek="A dek.", body=f"<p>{filler} Gyumri at last.</p>"
+    )
+    page = results(client, "gyumri")
+    snippet = page.split('class="search-result__snippet">', 1)[1].split("</p>", 1)[0]
+    assert snippet.startswith("…") and "<mark>Gyumri</mark> at last." in snippet
+    assert "word0 " not in snippet
+
+
+def test_snippet_of_a_match_outside_the_excerpt_is_the_start_of_the_text(client):
+    ArticleFactory(
+        published=True, title="Gyumri diary", dek="Notes from the north.", body="<p>x</p>"
+    )
+    page = results(client, "gyumri")
+    snippet = page.split('class="search-result__snippet">', 1)[1].split("</p>", 1)[0]
+    assert snippet.startswith("Notes from the north.")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_an_estimate_is_never_below_the_matches_already_counted(monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    monkeypatch.setattr(search.RankedResults, "estimate", lambda self: 1)
+    ArticleFactory.create_batch(8, published=True, title="Lantern festival")
+    results_ = search.search("lantern")
+    assert len(results_[0:3]) == 3
+    assert search.count("lantern", results=results_) == (8, False)
