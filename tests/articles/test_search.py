@@ -339,3 +339,19 @@ def test_postgres_an_estimate_is_never_below_the_matches_already_counted(monkeyp
     results_ = search.search("lantern")
     assert len(results_[0:3]) == 3
     assert search.count("lantern", results=results_) == (8, False)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_query_of_exclusions_only_finds_nothing_without_reading_every_row(client):
+    from django.test.utils import CaptureQueriesContext
+
+    ArticleFactory(published=True, title="Quiet harbour", body="<p>Boats.</p>")
+    with CaptureQueriesContext(connection) as captured:
+        page = results(client, "-ceasefire")
+    assert "No articles match “-ceasefire”" in page
+    statement = next(q["sql"] for q in captured if "WITH head" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "One-Time Filter: false" in plan
+    assert "Quiet harbour" in results(client, "harbour -ceasefire")
