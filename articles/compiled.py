@@ -61,7 +61,10 @@ class Compiled:
             position = sql.index(offset)
             params.insert(sql[:position].count("%s"), _Named("offset"))
             sql = sql.replace(offset, "OFFSET %s")
-        return sql, tuple(params), query.model, compiler, columns
+        # What model rows need, found once: the ORM's converters and the fields' names.
+        converters = compiler.get_converters(columns)
+        names = [column.target.attname for column in columns]
+        return sql, tuple(params), query.model, compiler, converters, names
 
     def sql(self, *, using="default", now=None, **values):
         """(SQL, parameters) asking about `now` (the current time unless given) and `values`."""
@@ -77,10 +80,8 @@ class Compiled:
     def models(self, *, using="default", now=None, **values):
         """The rows as instances of the queryset's model holding the fields it selects
         (converted from the database's types as the ORM would)."""
-        _, _, model, compiler, columns = self._compiled(using)
+        _, _, model, compiler, converters, names = self._compiled(using)
         rows = self.rows(using=using, now=now, **values)
-        converters = compiler.get_converters(columns)
         if converters:
             rows = compiler.apply_converters(rows, converters)
-        names = [column.target.attname for column in columns]
         return [model.from_db(using, names, row) for row in rows]
