@@ -376,16 +376,13 @@ def ensure_renditions(image):
         original = ImageOps.exif_transpose(original)
         has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
         base = original.convert("RGBA" if has_alpha else "RGB")
+    # The formats of one width share its resize (a third of an upload's CPU otherwise).
+    sized = {}
     for crop, kind, width, ratio in wanted:
-        if ratio is None:
-            height = max(1, round(base.height * width / base.width))
-            resized = (
-                base if width == base.width else base.resize((width, height), PILImage.LANCZOS)
-            )
-        else:
-            box = crop_box(base.width, base.height, ratio, image.focal_x, image.focal_y)
-            width, height = crop_size(base.width, base.height, ratio)
-            resized = base.resize((width, height), PILImage.LANCZOS, box=box)
+        if (crop, width) not in sized:
+            sized[crop, width] = _resized(base, width, ratio, image.focal_x, image.focal_y)
+        resized = sized[crop, width]
+        width, height = resized.size
         if kind == "jpeg" and resized.mode == "RGBA":
             flat = PILImage.new("RGB", resized.size, (255, 255, 255))
             flat.paste(resized, mask=resized.getchannel("A"))
@@ -408,6 +405,17 @@ def ensure_renditions(image):
             continue
         existing[(crop, kind, width)] = rendition
     return list(existing.values())
+
+
+def _resized(base, width, ratio, focal_x, focal_y):
+    """`base` at `width` (whole), or its `ratio` crop around the focal point."""
+    if ratio is None:
+        if width == base.width:
+            return base
+        height = max(1, round(base.height * width / base.width))
+        return base.resize((width, height), PILImage.LANCZOS)
+    box = crop_box(base.width, base.height, ratio, focal_x, focal_y)
+    return base.resize(crop_size(base.width, base.height, ratio), PILImage.LANCZOS, box=box)
 
 
 def delete_crops(image):

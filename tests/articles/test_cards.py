@@ -199,3 +199,29 @@ def test_a_page_reads_only_the_forms_of_the_cards_it_shows():
 
     assert "Harbour reopens" in card.rail_item
     assert card.teaser == card.lead_teaser == card.search_result == card.related_item == ""
+
+
+def test_a_new_rendition_renews_only_the_stories_showing_its_picture(story):
+    """The story it leads and one showing it in its body are drawn again; a story with
+    another picture and a picture no story shows yet leave every stamp as it was."""
+    from articles.models import KeptArticlePage
+
+    picture = story.lead_image
+    in_body = ArticleFactory(published=True, body=f'<p>x</p><img data-image-id="{picture.pk}">')
+    KeptArticlePage.objects.create(
+        article=in_body,
+        stamp=in_body.render_stamp,
+        version="v",
+        keys=f" a{in_body.pk} i{picture.pk} ",
+    )
+    other = ArticleFactory(published=True, lead_image=ImageFactory())
+    stamps = dict(Article.objects.values_list("pk", "render_stamp"))
+
+    RenditionFactory(image=ImageFactory(), format="jpeg", width=400, height=225)
+    assert dict(Article.objects.values_list("pk", "render_stamp")) == stamps
+
+    RenditionFactory(image=picture, format="webp", width=400, height=225)
+    now = dict(Article.objects.values_list("pk", "render_stamp"))
+    assert now[story.pk] != stamps[story.pk]
+    assert now[in_body.pk] != stamps[in_body.pk]
+    assert now[other.pk] == stamps[other.pk]
