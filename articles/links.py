@@ -18,6 +18,7 @@ PLACEHOLDER = "placeholder-7f3a9c"
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+\Z")
 PLACEHOLDER_DATE = {"year": 1000, "month": 10, "day": 10}
 _pieces = {}
+_fixed = {}
 
 
 def _split(viewname, kwargs, tail):
@@ -28,6 +29,14 @@ def _split(viewname, kwargs, tail):
         address = reverse(viewname, kwargs=kwargs)
         _pieces[key] = (address[: -len(tail)], tail) if address.endswith(tail) else None
     return _pieces[key]
+
+
+def fixed_url(viewname):
+    """reverse(viewname) of a pattern without arguments (the same address every time)."""
+    key = (viewname, get_urlconf(), get_script_prefix())
+    if key not in _fixed:
+        _fixed[key] = reverse(viewname)
+    return _fixed[key]
 
 
 def slug_url(viewname, slug):

@@ -19,6 +19,7 @@ from taggit.models import Tag, TaggedItem
 
 from articles import article_page, body, queries, search, seo
 from articles.cards import cards_of, keys_of
+from articles.links import fixed_url, slug_url
 from articles.models import Article, Author, OldSlug, Section
 from articles.pagination import listing_page, paginate
 from newsroom.context_processors import og_locale
@@ -184,7 +185,7 @@ class SectionView(ListingMixin, TemplateView):
         name = f"{section.name} · {settings.SITE_NAME}"
         description = section.description or f"The latest from {section.name}."
         crumbs = [
-            (settings.SITE_NAME, reverse("articles:latest")),
+            (settings.SITE_NAME, fixed_url("articles:latest")),
             (section.name, section.get_absolute_url()),
         ]
         blocks = self.owner_blocks(
@@ -273,8 +274,8 @@ class TagView(ListingMixin, TemplateView):
         name = f"{tag.name} · {settings.SITE_NAME}"
         description = f"Articles about {tag.name} from {settings.SITE_NAME}."
         crumbs = [
-            (settings.SITE_NAME, reverse("articles:latest")),
-            (tag.name, reverse("articles:tag-detail", kwargs={"slug": tag.slug})),
+            (settings.SITE_NAME, fixed_url("articles:latest")),
+            (tag.name, slug_url("articles:tag-detail", tag.slug)),
         ]
         blocks = self.owner_blocks(
             page=page, url=url, name=name, description=description, crumbs=crumbs

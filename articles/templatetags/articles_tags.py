@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 
 from articles import body, seo
 from articles.compiled import Compiled
-from articles.links import slug_url
+from articles.links import fixed_url, slug_url
 from articles.models import Section
 
 register = template.Library()
@@ -44,6 +44,13 @@ def site_navigation(current_path):
         '<nav class="site-nav" aria-label="Sections">\n  <ul>\n    {}\n  </ul>\n</nav>',
         items,
     )
+
+
+@register.simple_tag
+def link(viewname, slug=None):
+    """{% url %} for the addresses every page repeats: a fixed one, or one taking a slug
+    (articles/links.py puts them together without reverse()'s work each time)."""
+    return fixed_url(viewname) if slug is None else slug_url(viewname, slug)
 
 
 @register.simple_tag

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
-from articles.links import dated_slug_url, slug_url
+from articles.links import dated_slug_url, fixed_url, slug_url
 
 
 @pytest.mark.parametrize("slug", ["world", "a-b_c-9", "X"])
@@ -23,6 +23,18 @@ def test_article_address_is_reverses(year, month, day, slug):
         dated_slug_url("articles:article-detail", year=year, month=month, day=day, slug=slug)
         == expected
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["articles:latest", "articles:feed", "articles:search", "newsletter:signup"]
+)
+def test_a_fixed_address_is_reverses_and_follows_the_script_prefix(name):
+    assert fixed_url(name) == reverse(name)
+    set_script_prefix("/news/")
+    try:
+        assert fixed_url(name) == reverse(name) and fixed_url(name).startswith("/news/")
+    finally:
+        set_script_prefix("/")
 
 
 def test_a_slug_the_pattern_refuses_fails_as_reverse_does():
