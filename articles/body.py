@@ -66,6 +66,12 @@ def load_images(ids):
         .order_by("pk", "renditions__crop", "renditions__format", "renditions__width")
         .values_list(*IMAGE_FIELDS, *(f"renditions__{name}" for name in ROW_FIELDS))
     )
+    return images_from_rows(rows)
+
+
+def images_from_rows(rows):
+    """{id: Image} from rows of IMAGE_FIELDS then ROW_FIELDS of one of its renditions
+    (None for an image without any), as load_images() reads them."""
     images = {}
     split = len(IMAGE_FIELDS)
     for row in rows:

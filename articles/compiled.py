@@ -77,6 +77,12 @@ class Compiled:
             cursor.execute(*self.sql(using=using, now=now, **values))
             return cursor.fetchall()
 
+    def tuples(self, *, using="default", now=None, **values):
+        """The rows as tuples of Python values (converted as the ORM would)."""
+        _, _, _, compiler, converters, _ = self._compiled(using)
+        rows = self.rows(using=using, now=now, **values)
+        return list(compiler.apply_converters(rows, converters)) if converters else rows
+
     def models(self, *, using="default", now=None, **values):
         """The rows as instances of the queryset's model holding the fields it selects
         (converted from the database's types as the ORM would)."""

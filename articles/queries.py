@@ -14,7 +14,7 @@ from taggit.models import TaggedItem
 
 from articles import body
 from articles.compiled import Compiled
-from articles.models import Article, Byline, Note
+from articles.models import Article, Author, Byline, Note
 
 
 def article_for_page(**lookup):
@@ -198,3 +198,32 @@ def listing_owner(model, *, slug):
     if not found:
         raise Http404(f"No such {model._meta.verbose_name}.")
     return found[0]
+
+
+AUTHOR_FIELDS = [field.attname for field in Author._meta.concrete_fields]
+# The author with each rendition of their photo, a row per rendition (one row without).
+AUTHOR_WITH_PHOTO = Compiled(
+    lambda now, slug: (
+        Author.objects.filter(slug=slug)
+        .order_by(
+            "photo__renditions__crop", "photo__renditions__format", "photo__renditions__width"
+        )
+        .values_list(
+            *AUTHOR_FIELDS,
+            *(f"photo__{name}" for name in body.IMAGE_FIELDS),
+            *(f"photo__renditions__{name}" for name in body.ROW_FIELDS),
+        )
+    ),
+    texts=("slug",),
+)
+
+
+def author_with_photo(slug):
+    """(the author at `slug`, their photo with its renditions or None) in one query; else 404."""
+    rows = AUTHOR_WITH_PHOTO.tuples(slug=slug)
+    if not rows:
+        raise Http404("No such author.")
+    split = len(AUTHOR_FIELDS)
+    author = Author.from_db("default", AUTHOR_FIELDS, rows[0][:split])
+    photos = body.images_from_rows([row[split:] for row in rows if row[split] is not None])
+    return author, photos.get(author.photo_id)

@@ -11,16 +11,15 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
-from articles import article_page, body, queries, search, seo
+from articles import article_page, queries, search, seo
 from articles.cards import cards_of, keys_of
 from articles.links import fixed_url, slug_url
-from articles.models import Article, Author, OldSlug, Section
+from articles.models import Article, OldSlug, Section
 from articles.pagination import listing_page, paginate
 from newsroom.context_processors import og_locale
 from newsroom.pagecache import depends_on
@@ -204,15 +203,11 @@ class AuthorView(ListingMixin, TemplateView):
     )
 
     def listing_values(self):
-        self.author = queries.listing_owner(Author, slug=self.kwargs["slug"])
+        self.author, self.photo = queries.author_with_photo(self.kwargs["slug"])
         return {"owner": self.author.pk}
 
     def listing_keys(self):
         return (f"au{self.author.pk}", f"list:au{self.author.pk}", f"i{self.author.photo_id}")
-
-    @cached_property
-    def photo(self):
-        return body.load_images([self.author.photo_id]).get(self.author.photo_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

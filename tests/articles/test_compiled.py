@@ -1,5 +1,6 @@
 """Queries compiled once (articles/compiled.py): the same answers as the ORM, each time."""
 
+import datetime
 from datetime import timedelta
 
 import pytest
@@ -7,8 +8,8 @@ from django.utils import timezone
 
 from articles.compiled import Compiled
 from articles.models import Article
-from articles.queries import PUBLISHED, Listing
-from tests.factories import ArticleFactory
+from articles.queries import PUBLISHED, Listing, author_with_photo
+from tests.factories import ArticleFactory, AuthorFactory, ImageFactory, RenditionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,17 @@ def test_a_compiled_listing_takes_its_owner_as_a_parameter():
 
     assert [a.pk for a in listing.models(offset=0, owner=first.section_id)] == [first.pk]
     assert [a.pk for a in listing.models(offset=0, owner=second.section_id)] == [second.pk]
+
+
+def test_tuples_are_converted_as_the_orm_converts_them():
+    photo = ImageFactory(usable_until=datetime.date(2031, 5, 6))
+    RenditionFactory(image=photo, format="jpeg", width=400, height=225)
+    RenditionFactory(image=photo, format="webp", width=400, height=225)
+    author = AuthorFactory(photo=photo)
+    found, found_photo = author_with_photo(author.slug)
+    assert (found.pk, found.name, found.photo_id) == (author.pk, author.name, photo.pk)
+    assert found_photo.usable_until == datetime.date(2031, 5, 6)
+    assert sorted(r.format for r in found_photo.loaded_renditions) == ["jpeg", "webp"]
+
+    without = AuthorFactory(photo=None)
+    assert author_with_photo(without.slug) == (without, None)

@@ -31,7 +31,7 @@ ARTICLE_BUDGET = 3
 # The rails ranked again (related and latest stories: 2) and the ranking kept (1, in a
 # savepoint: 2 more inside a test's transaction).
 RAILS_RANKED_BUDGET = 5
-# A page of cards: its owner (section, author and photo, tag), the keys of its rows,
+# A page of cards: its owner (section, tag, or author with their photo), the keys of its rows,
 # their cards (one query) and the navigation; the corrections page, feeds and sitemaps.
 LISTING_BUDGET = 6
 CARDS_KEPT_BUDGET = LISTING_BUDGET
