@@ -55,8 +55,7 @@ def for_cards(articles):
 
 
 def with_card_data(queryset):
-    """The articles of `queryset` with everything a card or feed item shows, in 3
-    queries.
+    """The articles of `queryset` with everything a card shows, in 3 queries.
 
     As `Article.objects.for_listing()`, but the pictures' renditions are read as plain
     rows (body.attach_renditions): a page of cards has some 240, and model instances
