@@ -278,13 +278,13 @@ def kept_feed_items(articles, kind):
     """({pk: item XML}, the page-cache keys they show) of public `articles` (rows holding
     their pk) in a feed of `kind` ("rss" or "atom"): the kept ones in one query; the
     others loaded (their article, bylines, tags and notes: 4 queries; their pictures: 1),
-    drawn and kept (one write). A story withdrawn meanwhile is left out."""
+    drawn and kept (one write). A story withdrawn since `articles` were read is left out."""
     if not articles:
         return {}, set()
     current = version()
     column = FEED_ITEMS[kind]
     pks = [article.pk for article in articles]
-    rows = cards.read_current(KeptArticlePage, (column, "keys"), pks, current)
+    rows = cards.read_current(KeptArticlePage, (column, "keys"), pks, current, public_only=True)
     found = {pk: (xml, keys.split()) for pk, xml, keys in rows}
     missing = [pk for pk in pks if pk not in found]
     if missing:
