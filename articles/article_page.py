@@ -3,20 +3,23 @@ its pictures, and the latest and related rails. Public pages and previews share 
 
 The parts that show only the article (its *own* parts) are rendered once and kept
 (`KeptArticlePage`), current under the same rule as its cards (articles/cards.py); the
-rails are put together on each render from the other articles' kept cards.
+rails are put together on each render from the other articles' kept cards. Its feed
+items (articles/feed_items.py) are kept with them: a row is current for the page and
+the feeds at once.
 """
 
 import logging
 from datetime import UTC
 
+import django.utils.feedgenerator
+import django.utils.xmlutils
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from articles import body, cards, dependencies, queries, seo
+from articles import body, cards, dependencies, feed_items, queries, seo
 from articles.models import Article, KeptArticlePage
 from articles.richtext import body_image_ids
 from newsroom.context_processors import og_locale
@@ -44,7 +47,16 @@ INCLUDED = (
     "includes/og_image.html",
     "articles/parts/feed_notes.html",
 )
-MODULES = (*cards.MODULES, "article_page.py", "seo.py", "richtext.py")
+MODULES = (
+    *cards.MODULES,
+    "article_page.py",
+    "seo.py",
+    "richtext.py",
+    "feed_items.py",
+    # Django's writers of the feed items: an upgrade that changes their XML redraws them.
+    django.utils.feedgenerator.__file__,
+    django.utils.xmlutils.__file__,
+)
 SETTINGS = (
     *cards.SETTINGS,
     "SITE_NAME",
@@ -54,9 +66,11 @@ SETTINGS = (
     "ORGANIZATION_SAME_AS",
     "SHARE_IMAGE_URL",
 )
-# What an article page reads of its kept row (feeds read `feed_content`).
+# What an article page reads of its kept row (feeds read their item: FEED_ITEMS).
 KEPT_TEXT = ("meta", "breadcrumbs", "main", "title", "description", "tag_ids", "keys")
 KEPT_RAILS = ("rails", "rails_ranked_at")
+# The kept column of each kind of feed item.
+FEED_ITEMS = {"rss": "rss_item", "atom": "atom_entry"}
 # How long a ranking of an article's rails is shown again before it is ranked anew: a
 # new story reaches the rails of a page rendered past the cache this much later.
 RAILS_RANKED_SECONDS = 60
@@ -115,9 +129,10 @@ def public_page(slug):
 
 
 def keep(articles, current, *, images=None):
-    """Render the own parts of complete `articles` and keep them (one write); the parts
-    of each, in order. `images`: their pictures, loaded at once (else one query each)."""
-    owns = [own_parts(article, images=images) for article in articles]
+    """Render the own parts and feed items of complete `articles` and keep them (one
+    write); the parts of each, in order. `images`: their pictures, loaded at once (else
+    one query each)."""
+    owns = [own_parts(article, images=images, feed=True) for article in articles]
     rows = [
         KeptArticlePage(
             article_id=article.pk,
@@ -130,7 +145,10 @@ def keep(articles, current, *, images=None):
             title=own["title"],
             description=own["description"],
             tag_ids=" ".join(map(str, own["tag_ids"])),
-            feed_content=own["feed_content"],
+            rss_item=own["rss_item"],
+            atom_entry=own["atom_entry"],
+            # No longer read (the items carry it): emptied, for a later release to drop.
+            feed_content="",
             # Spaced at both ends, so a picture's pages are found by " i<id> " (cards.py).
             keys=f" {' '.join(sorted(own['keys']))} ",
             # Its tags may have changed: the rails are ranked again.
@@ -139,7 +157,15 @@ def keep(articles, current, *, images=None):
         )
         for article, own in zip(articles, owns, strict=True)
     ]
-    fields = ["stamp", "version", "shown_until", "feed_content", *KEPT_TEXT, *KEPT_RAILS]
+    fields = [
+        "stamp",
+        "version",
+        "shown_until",
+        "feed_content",
+        *FEED_ITEMS.values(),
+        *KEPT_TEXT,
+        *KEPT_RAILS,
+    ]
     cards.keep(KeptArticlePage, rows, fields)
     return owns
 
@@ -167,9 +193,10 @@ def assemble(article, own):
     }
 
 
-def own_parts(article, *, images=None):
+def own_parts(article, *, images=None, feed=False):
     """The parts of the page that show only `article`, with their keys, its tags and the
-    day its pictures' rights end. `images`: {id: Image} holding its pictures (else read)."""
+    day its pictures' rights end; with `feed`, its feed items too (what is kept, never
+    a preview). `images`: {id: Image} holding its pictures (else read)."""
     authors = article.ordered_authors
     tags = list(article.tags.all())
     notes = list(article.notes.all())
@@ -206,7 +233,10 @@ def own_parts(article, *, images=None):
         "breadcrumbs": seo.breadcrumbs_json_ld(seo.article_breadcrumbs(article)),
     }
     parts = {name: render_to_string(template, context) for name, template in OWN_TEMPLATES.items()}
-    parts["feed_content"] = feed_content(article, lead_image, notes, images)
+    if feed:
+        content = feed_content(article, lead_image, notes, images)
+        items = feed_items.items_of(article, content=content, lead_image=lead_image)
+        parts.update(zip(FEED_ITEMS.values(), items, strict=True))
     ends = [
         image.usable_until
         for image in images.values()
@@ -232,10 +262,10 @@ def feed_content(article, lead_image, notes, images):
     """The article as feeds carry it: its picture, body and notes, links absolute."""
     parts = []
     if lead_image is not None:
+        # The caption as `article.caption` gives it, from the picture already loaded.
+        caption = article.lead_image_caption or lead_image.caption
         parts.append(
-            body.figure(
-                lead_image, caption=article.caption, sizes="100vw", lazy=False, absolute=True
-            )
+            body.figure(lead_image, caption=caption, sizes="100vw", lazy=False, absolute=True)
         )
     parts.append(body.render_body(article.body, images, absolute=True))
     if notes:
@@ -244,25 +274,26 @@ def feed_content(article, lead_image, notes, images):
     return "".join(str(part) for part in parts)
 
 
-def feed_contents(articles):
-    """({pk: feed content}, the page-cache keys they show) of complete `articles` (with
-    their bylines, as `queries.with_card_data()` loads them): kept ones in one query, the others
-    drawn and kept (4 more queries, and the write)."""
+def kept_feed_items(articles, kind):
+    """({pk: item XML}, the page-cache keys they show) of public `articles` (rows holding
+    their pk) in a feed of `kind` ("rss" or "atom"): the kept ones in one query; the
+    others loaded (their article, bylines, tags and notes: 4 queries; their pictures: 1),
+    drawn and kept (one write). A story withdrawn since `articles` were read is left out."""
     if not articles:
         return {}, set()
     current = version()
-    rows = cards.read_current(
-        KeptArticlePage, ("feed_content", "keys"), [article.pk for article in articles], current
-    )
-    found = {pk: (content, keys.split()) for pk, content, keys in rows}
-    missing = [article for article in articles if article.pk not in found]
+    column = FEED_ITEMS[kind]
+    pks = [article.pk for article in articles]
+    rows = cards.read_current(KeptArticlePage, (column, "keys"), pks, current, public_only=True)
+    found = {pk: (xml, keys.split()) for pk, xml, keys in rows}
+    missing = [pk for pk in pks if pk not in found]
     if missing:
-        prefetch_related_objects(missing, "tags", "notes")
-        images = body.load_images(set().union(*map(pictures_of, missing)))
-        for article, own in zip(missing, keep(missing, current, images=images), strict=True):
-            found[article.pk] = (own["feed_content"], own["keys"])
-    contents = {pk: content for pk, (content, _) in found.items()}
-    return contents, set().union(*(keys for _, keys in found.values()))
+        loaded = queries.articles_for_pages(missing)
+        images = body.load_images(set().union(*map(pictures_of, loaded)))
+        for article, own in zip(loaded, keep(loaded, current, images=images), strict=True):
+            found[article.pk] = (own[column], own["keys"])
+    items = {pk: xml for pk, (xml, _) in found.items()}
+    return items, set().union(*(keys for _, keys in found.values()))
 
 
 def rail_parts(article, *, tag_ids, ranked=False):

@@ -81,8 +81,9 @@ class Card:
 
 
 def fingerprint(templates, modules, setting_names):
-    """A fingerprint of what draws kept HTML: templates and modules (read once per
-    process) and the settings they read (read every time: tests change them)."""
+    """A fingerprint of what draws kept HTML: templates and modules (paths under
+    articles/, or absolute; read once per process) and the settings they read (read
+    every time: tests change them)."""
     key = (tuple(templates), tuple(modules))
     if key not in _fingerprints:
         digest = hashlib.sha256()

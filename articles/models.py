@@ -650,7 +650,7 @@ class ArticleCard(KeptRender):
 
 class KeptArticlePage(KeptRender):
     """The parts of an article's page that show only the article (meta tags and JSON-LD,
-    breadcrumbs, the article with its pictures), and the article as feeds carry it. The
+    breadcrumbs, the article with its pictures), and its items as feeds carry them. The
     page's rails are put together from cards; which stories they show is ranked again
     when `rails_ranked_at` is older than RAILS_RANKED_SECONDS."""
 
@@ -660,7 +660,11 @@ class KeptArticlePage(KeptRender):
     title = models.TextField()
     description = models.TextField()
     tag_ids = models.TextField(help_text="The article's tags, for its related rail.")
-    feed_content = models.TextField(help_text="The article as feeds carry it, links absolute.")
+    rss_item = models.TextField(db_default="", help_text="Its RSS <item> as feeds show it.")
+    atom_entry = models.TextField(db_default="", help_text="Its Atom <entry> as feeds show it.")
+    # No longer read (the items carry the content) and written empty; its default lets
+    # a later release drop it while this one still runs.
+    feed_content = models.TextField(db_default="")
     rails = models.TextField(
         db_default="",
         help_text="The ids of its related stories, then of the latest, as last ranked ('1 2|3 4').",

@@ -17,8 +17,7 @@ from articles.compiled import Compiled
 from articles.models import Article, Author, Byline, Note
 
 
-def article_for_page(**lookup):
-    """The public article (by `pk=` or `slug=`) and what its page shows, in four queries."""
+def _for_pages():
     return (
         Article.objects.published()
         .select_related("section")
@@ -29,9 +28,18 @@ def article_for_page(**lookup):
             "tags",
             "notes",
         )
-        .filter(**lookup)
-        .first()
     )
+
+
+def article_for_page(**lookup):
+    """The public article (by `pk=` or `slug=`) and what its page shows, in four queries."""
+    return _for_pages().filter(**lookup).first()
+
+
+def articles_for_pages(pks):
+    """The public articles of `pks` and what their pages and feed items show, in four
+    queries (articles/article_page.py draws them)."""
+    return list(_for_pages().filter(pk__in=pks))
 
 
 def for_cards(articles):
@@ -47,8 +55,7 @@ def for_cards(articles):
 
 
 def with_card_data(queryset):
-    """The articles of `queryset` with everything a card or feed item shows, in 3
-    queries.
+    """The articles of `queryset` with everything a card shows, in 3 queries.
 
     As `Article.objects.for_listing()`, but the pictures' renditions are read as plain
     rows (body.attach_renditions): a page of cards has some 240, and model instances

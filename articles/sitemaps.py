@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.xmlutils import SimplerXMLGenerator
 from taggit.models import Tag
 
-from articles.feeds import xml_text
+from articles.feed_items import xml_text
 from articles.models import Article, Author, Section
 from articles.seo import absolute
 
