@@ -90,7 +90,7 @@ def paginate(request, queryset, *, per_page, ordering=("-publish_at", "-pk")):
 def listing_page(request, listing, **values):
     """The requested page of a compiled listing (articles/queries.py `Listing`)."""
     number = page_number(request)
-    rows = listing.models(offset=(number - 1) * listing.per_page, **values)
+    rows = listing.page(offset=(number - 1) * listing.per_page, **values)
     return _page(request, number, rows, listing.per_page)
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -122,14 +123,12 @@ class LatestArticlesView(ListingMixin, TemplateView):
     template_name = "articles/article_list.html"
     latest_rail_size = 8
     # The stream leaves out the stories the front page shows above it.
-    listing = queries.Listing(
-        lambda public, now: public.exclude(pk__in=queries.FRONT_PAGE.build(now).values("pk")),
-        per_page=PER_PAGE,
-    )
+    listing = queries.Listing(per_page=PER_PAGE, leaving_out=queries.FRONT_PAGE_SIZE)
 
     def listing_values(self):
-        self.front_page = queries.front_page_articles()
-        return {}
+        now = timezone.now()
+        self.front_page = queries.front_page_articles(now)
+        return {"left_out": self.front_page, "now": now}
 
     def listing_keys(self):
         return ("list", "home")

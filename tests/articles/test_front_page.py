@@ -53,6 +53,39 @@ def test_a_featured_story_is_not_repeated_in_the_stream_on_any_page(client, sett
     assert sorted(everything) == sorted(f"Story {n}" for n in range(25))
 
 
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        (0, 1, 2, 3, 4, 5, 6),  # the newest, as editors usually pick
+        (44, 43, 20, 21, 22, 7, 0),  # the oldest, a run deep in the archive, one new
+        (10, 11, 12, 13, 14, 15, 16),  # a page's worth in a row
+        (30,),
+        (),
+    ],
+)
+def test_the_stream_leaves_out_the_front_page_wherever_its_stories_lie(client, chosen):
+    """Page after page, the stream is every other public story newest first, whether the
+    chosen ones are new, deep in the archive or share their publication time."""
+    now = timezone.now().replace(microsecond=0)
+    # Two stories per moment: equal times are ordered by key, as the listing orders them.
+    articles = [
+        ArticleFactory(published=True, title=f"Story {n}", publish_at=now - timedelta(hours=n // 2))
+        for n in range(45)
+    ]
+    place(*(articles[n] for n in chosen))
+    newest_first = sorted(articles, key=lambda a: (a.publish_at, a.pk), reverse=True)
+    stream = [a.title for a in newest_first if a.title not in {f"Story {n}" for n in chosen}]
+    html = client.get("/").content.decode()
+    shown = card_titles(html)[len(chosen) :]
+    page = 2
+    while 'rel="next"' in html:
+        html = client.get(f"/?page={page}").content.decode()
+        shown += card_titles(html)
+        page += 1
+    assert shown == stream
+    assert client.get(f"/?page={page}").status_code == 404
+
+
 def test_an_expired_story_drops_back_into_the_stream(client):
     _newest, older = stories(2)
     place(older, expires_at=timezone.now() - timedelta(minutes=1))
