@@ -293,7 +293,10 @@ def kept_feed_items(articles, kind):
         for article, own in zip(loaded, keep(loaded, current, images=images), strict=True):
             found[article.pk] = (own[column], own["keys"])
     items = {pk: xml for pk, (xml, _) in found.items()}
-    return items, set().union(*(keys for _, keys in found.values()))
+    # An item shows its article's section, authors and pictures but not its tags (the
+    # page's keys include them): a tag's edit need not purge every feed.
+    keys = set().union(*(keys for _, keys in found.values()))
+    return items, {key for key in keys if not (key[0] == "t" and key[1:].isdigit())}
 
 
 def rail_parts(article, *, tag_ids, ranked=False):
