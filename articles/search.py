@@ -21,6 +21,7 @@ from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import Expression
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
@@ -49,6 +50,15 @@ LEAD_CHARS = 80
 BODY_WINDOWS = (timedelta(days=150), None)
 # A results page counts its matches exactly up to this; beyond, it estimates.
 COUNT_CAP = 200
+# Title/dek matches ranked together: a query with more (a word common in headlines) ranks
+# its newest this many first, then the older ones. One more than COUNT_CAP, so a full
+# ranking window settles the count by itself.
+HEAD_RANKED = COUNT_CAP + 1
+# The newest title/dek matches are looked for in these windows before now, then in all
+# (each window is a branch to plan: one is enough): a year holds HEAD_RANKED matches of a
+# word in 1.5% of headlines (~14,000 articles a year at 100k). An archive whose newest
+# article is older finds them in the last branch.
+HEAD_WINDOWS = (timedelta(days=365),)
 # Control characters cannot come from the (tag-stripped) body, so they mark the
 # highlights safely: the snippet is escaped first, then they become <mark>.
 START, STOP = "\x02", "\x03"
@@ -74,7 +84,24 @@ def clean_query(raw):
 
 
 def terms_of(query):
-    words = re.findall(r"\w+", query)
+    """The words a result must have (SQLite): the query's words less its exclusions."""
+    return _significant(re.findall(r"\w+", " ".join(_split(query)[0])))
+
+
+def excluded_terms(query):
+    """The words of `query` written "-word": no result may have them anywhere."""
+    return _significant(re.findall(r"\w+", " ".join(_split(query)[1])))
+
+
+def _split(query):
+    """(words, exclusions) as a web search box reads them: a word starting with "-"."""
+    words, excluded = [], []
+    for token in query.split():
+        (excluded if token.startswith("-") and len(token) > 1 else words).append(token)
+    return words, excluded
+
+
+def _significant(words):
     return [word for word in words if len(word) > 1][:MAX_TERMS] or words[:MAX_TERMS]
 
 
@@ -163,8 +190,13 @@ class RankedResults:
     """PostgreSQL results in two tiers, read a page at a time (a slice runs the SQL).
 
     1. Title and dek matches, through the GIN index of `search_head` (a few dozen
-       lexemes stored in the row, so ranking all of them is cheap): title above dek
-       (weights far apart), more and closer matches first, then newest.
+       lexemes stored in the row): title above dek (weights far apart), more and
+       closer matches first, then newest. Only the newest HEAD_RANKED (201) are ranked
+       together: a query with more (a word common in headlines: "ceasefire" has ~3,000
+       at 100k) shows those first, ranked, and the older ones after them, ranked, from
+       page 11 on (DEEP_SQL). A query with fewer ranks them all, whatever their age.
+       A title/dek match must match the whole article too, so an excluded word
+       ("-sanctions") excludes it when the body has it.
     2. Then articles that match only in the body, newest first. A common word matches
        thousands of bodies, and reading thousands of rows to sort them by date is what
        made search slow; the newest are taken from the 150 days before the newest
@@ -185,7 +217,9 @@ class RankedResults:
         self.ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
 
     def head_matches(self):
-        return self.queryset.alias(head=HeadVector()).filter(head=self.ts_query)
+        return (
+            matching(self.query, self.queryset).alias(head=HeadVector()).filter(head=self.ts_query)
+        )
 
     def body_matches(self):
         return (
@@ -198,20 +232,20 @@ class RankedResults:
 
     def __iter__(self):
         """Every result, best first (for tests and scripts; pages take a slice)."""
-        head = list(self.ranked_head())
-        body = self.body_matches().order_by("-publish_at", "-pk")
-        return iter(head + list(body))
+        total = self.count()
+        return iter(self[0:total] if total else ())
 
     def exists(self):
         return any_match(self.query, self.queryset)
 
     def __getitem__(self, bounds):
         """A page of results, from one statement (see PAGE_SQL); a second reads older
-        body matches only when the window of the newest ones is too short."""
+        body matches only when the window of the newest ones is too short, or the older
+        title/dek matches of a deep page (DEEP_SQL)."""
         start, stop = bounds.start or 0, bounds.stop
         where, params = self.where()
         db = self.queryset.db
-        sql = PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL)
+        now = timezone.now()
         args = {
             **params,
             "config": SEARCH_CONFIG,
@@ -220,13 +254,19 @@ class RankedResults:
             "start": start,
             "wanted": stop - start,
             "cap": COUNT_CAP,
+            "ranked": HEAD_RANKED,
+            **{f"since{n}": now - window for n, window in enumerate(HEAD_WINDOWS)},
         }
         with connections[db].cursor() as cursor:
-            cursor.execute(sql, args)
+            cursor.execute(PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL), args)
             rows = cursor.fetchall()
         totals = next(row for row in rows if row[0] is None)
         head_total, counted = totals[3], totals[5]
         self.counted = counted
+        if head_total == HEAD_RANKED and stop > HEAD_RANKED:
+            with connections[db].cursor() as cursor:
+                cursor.execute(DEEP_SQL.format(where=where, weights=_WEIGHTS_SQL), args)
+                return _results(db, cursor.fetchall())
         found = _results(db, rows)
         wanted = stop - start - len(found)
         if wanted <= 0 or (counted <= COUNT_CAP and counted <= start + len(found)):
@@ -273,12 +313,19 @@ class RankedResults:
 
 # The raw SQL of a results page. Every statement names the article table unaliased,
 # so the WHERE clause of the queryset (compiled by Django) applies inside each part.
-_QUERY = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+_QUERY = f"websearch_to_tsquery('{SEARCH_CONFIG}', %(query)s)"
 _MATCH = f'"articles_article"."search_vector" @@ {_QUERY}'
 # A query made only of exclusions ("-ceasefire") matches nearly every article and no index
 # can find them: ranking ~94,000 rows cost 700 ms at 100k. It finds nothing instead
 # (constant, folded when the statement is planned).
 _INDEXABLE = f"querytree({_QUERY}) <> 'T'"
+# A title/dek match must match as a whole article too when the query excludes a word
+# ("ceasefire -sanctions": no "sanctions" in the body either). Without an exclusion a head
+# match always is one, and the check folds away when the statement is planned.
+_HEAD_MATCH = (
+    f'"articles_article"."search_head" @@ {_QUERY} AND '
+    f"(strpos({_QUERY}::text, '!') = 0 OR {_MATCH})"
+)
 _WEIGHTS_SQL = "'{" + ", ".join(str(weight) for weight in RANK_WEIGHTS) + "}'::float4[]"
 # What a result's snippet is cut from: the dek, then the start of the body as plain text.
 TEXT_SQL = "coalesce(a.dek, '') || ' ' || coalesce(a.search_excerpt, '')"
@@ -304,30 +351,54 @@ marked AS MATERIALIZED (
     ) AS candidates, lexemes
     WHERE tsvector_to_array(to_tsvector(%(config)s::regconfig, candidate)) && lexemes.words
 )"""
+
+
+def _newest_head_sql(windows):
+    """The newest HEAD_RANKED title/dek matches: a branch per window of HEAD_WINDOWS, then
+    the rest, each read only when the branches before it held too few (the Append stops at
+    the LIMIT). The windows end at fixed times the planner can see (`since<n>`), so it can
+    pick, per branch, the GIN index alone (a rare word), with the publish-date index (a
+    common one) or the publish-date index alone, newest first (a very common one)."""
+    column = '"articles_article"."publish_at"'
+    bounds = [*(f"%(since{n})s" for n in range(windows)), None]
+    branches = []
+    for n, bound in enumerate(bounds):
+        since = f"AND {column} >= {bound}" if bound else ""
+        before = f"AND {column} < {bounds[n - 1]}" if n else ""
+        branches.append(
+            f"""(SELECT "articles_article"."id", "articles_article"."modified_at",
+        {column}, "articles_article"."search_head"
+    FROM "articles_article"
+    WHERE {{where}} AND {_HEAD_MATCH} AND {_INDEXABLE} {since} {before}
+    ORDER BY {column} DESC, "articles_article"."id" DESC
+    LIMIT %(ranked)s)"""
+        )
+    return "\n    UNION ALL\n    ".join(branches)
+
+
 # One round trip for a page and its count:
-# - `head`: every title/dek match with its rank (the GIN index of `search_head`);
+# - `recent`: the newest HEAD_RANKED title/dek matches (see _newest_head_sql), ranked on the
+#   page: all of them for a query with fewer, so a word common in headlines no longer
+#   ranks thousands; a page past them is a deep page (DEEP_SQL);
 # - `body`: the body-only matches of the window before the newest publication (the
 #   GIN index of `search_vector` and the publish-date index together); read only when
 #   the head leaves room on the page or cannot settle the count by itself;
 # - `page`: the slice of head-then-body; `shown`: those rows' texts, and `marked`, the
 #   words of those texts that the query matches (see MARKED_SQL);
-# - `counted`: min(matches, cap + 1), read from the two tiers when they already hold
-#   more than the cap, else counted (the index of `search_vector` again, rare words).
+# - the count: min(matches, cap + 1), read from the two tiers when they already hold
+#   more than the cap, else counted through the index of `search_vector` (rare words).
 # A last row of NULLs carries the totals when the page itself is empty.
 PAGE_SQL = f"""
-WITH head AS MATERIALIZED (
-    SELECT "articles_article"."id", "articles_article"."modified_at",
-        "articles_article"."publish_at",
-        ts_rank_cd({{weights}}, "articles_article"."search_head", {_QUERY}) AS rank
-    FROM "articles_article"
-    WHERE {{where}} AND "articles_article"."search_head" @@ {_QUERY} AND {_INDEXABLE}
+WITH recent AS MATERIALIZED (
+    {{newest_head}}
+    LIMIT %(ranked)s
 ),
-head_total AS MATERIALIZED (SELECT count(*) AS n FROM head),
+head_total AS MATERIALIZED (SELECT count(*) AS n FROM recent),
 body AS MATERIALIZED (
     SELECT "articles_article"."id", "articles_article"."modified_at",
         "articles_article"."publish_at"
     FROM "articles_article"
-    WHERE {{where}} AND "articles_article"."search_vector" @@ {_QUERY} AND {_INDEXABLE}
+    WHERE {{where}} AND {_MATCH} AND {_INDEXABLE}
         AND NOT ("articles_article"."search_head" @@ {_QUERY})
         AND "articles_article"."publish_at" >= (
             SELECT "articles_article"."publish_at" FROM "articles_article"
@@ -335,8 +406,9 @@ body AS MATERIALIZED (
         ) - %(window)s::interval
 ),
 page AS (
-    (SELECT id, modified_at, 0 AS tier, rank, publish_at FROM head
-     ORDER BY rank DESC, publish_at DESC, id DESC)
+    (SELECT id, modified_at, 0 AS tier,
+        ts_rank_cd({{weights}}, search_head, {_QUERY}) AS rank, publish_at
+     FROM recent ORDER BY rank DESC, publish_at DESC, id DESC)
     UNION ALL
     (SELECT id, modified_at, 1, 0, publish_at FROM body ORDER BY publish_at DESC, id DESC)
     OFFSET %(start)s LIMIT %(wanted)s
@@ -346,12 +418,11 @@ shown AS MATERIALIZED (
     FROM page JOIN "articles_article" a ON a.id = page.id
 ),
 {MARKED_SQL},
--- Every article whose body matches, read through the GIN index only as far as the
--- capped count below asks (without it the planner scans the table, reading each row's
--- vector: 40-50 ms at 100,000 articles).
+-- Every match, read through the GIN index only as far as the capped count below asks
+-- (with a plain LIMIT the planner may scan the table instead, reading each row's vector:
+-- 40-50 ms at 100,000 articles).
 matches AS MATERIALIZED (
-    SELECT "articles_article"."id" FROM "articles_article"
-    WHERE "articles_article"."search_vector" @@ {_QUERY} AND {_INDEXABLE}
+    SELECT 1 FROM "articles_article" WHERE {{where}} AND {_MATCH} AND {_INDEXABLE}
 ),
 totals AS MATERIALIZED (
     SELECT head_total.n AS head_total,
@@ -367,17 +438,70 @@ UNION ALL
 SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
     CASE WHEN totals.head_total + totals.window_total > %(cap)s
         THEN totals.head_total + totals.window_total
-        ELSE totals.head_total + (
-            SELECT count(*) FROM (
-                SELECT 1 FROM matches
-                JOIN "articles_article" ON "articles_article"."id" = matches.id
-                WHERE {{where}} AND NOT ("articles_article"."search_head" @@ {_QUERY})
-                LIMIT %(cap)s + 1
-            ) AS counted
-        )
+        ELSE (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT %(cap)s + 1) AS counted)
     END, NULL, (SELECT words FROM marked)
 FROM totals
 """
+# A page past the newest HEAD_RANKED title/dek matches of a query with more (a word common
+# in headlines, page 11 on): those, then the older ones, each ranked, then the body-only
+# matches newest first.
+DEEP_SQL = f"""
+WITH recent AS MATERIALIZED (
+    {{newest_head}}
+    LIMIT %(ranked)s
+),
+older AS MATERIALIZED (
+    SELECT "articles_article"."id", "articles_article"."modified_at",
+        "articles_article"."publish_at",
+        ts_rank_cd({{weights}}, "articles_article"."search_head", {_QUERY}) AS rank
+    FROM "articles_article"
+    WHERE {{where}} AND {_HEAD_MATCH} AND {_INDEXABLE}
+        AND ROW("articles_article"."publish_at", "articles_article"."id")
+            < (SELECT publish_at, id FROM recent ORDER BY publish_at, id LIMIT 1)
+),
+page AS MATERIALIZED (
+    (SELECT id, modified_at, 0 AS tier,
+        ts_rank_cd({{weights}}, search_head, {_QUERY}) AS rank, publish_at
+     FROM recent ORDER BY rank DESC, publish_at DESC, id DESC)
+    UNION ALL
+    (SELECT id, modified_at, 1, rank, publish_at FROM older
+     ORDER BY rank DESC, publish_at DESC, id DESC)
+    UNION ALL
+    (SELECT "articles_article"."id", "articles_article"."modified_at", 2, 0,
+        "articles_article"."publish_at"
+     FROM "articles_article"
+     WHERE {{where}} AND {_MATCH} AND {_INDEXABLE}
+        AND NOT ("articles_article"."search_head" @@ {_QUERY})
+     ORDER BY "articles_article"."publish_at" DESC, "articles_article"."id" DESC)
+    OFFSET %(start)s LIMIT %(wanted)s
+),
+shown AS MATERIALIZED (
+    SELECT page.*, {TEXT_SQL} AS text
+    FROM page JOIN "articles_article" a ON a.id = page.id
+),
+{MARKED_SQL}
+SELECT * FROM (
+    SELECT id, modified_at, text, NULL::text[] FROM shown
+    ORDER BY tier, rank DESC, publish_at DESC, id DESC
+) AS ordered
+UNION ALL
+SELECT NULL, NULL, NULL, words FROM marked
+"""
+
+
+def _compact(sql):
+    """`sql` without comments, runs of white space and the table's name before its columns
+    (each statement reads one table by that name): psycopg keeps its parse of a
+    statement's placeholders only for statements of up to 4 KB (else 1 ms of Python a
+    page). The queryset's WHERE clause goes in afterwards, as Django wrote it."""
+    sql = re.sub(r'"articles_article"\."(\w+)"', r"\1", re.sub(r"--[^\n]*", "", sql))
+    return re.sub(r"\s+", " ", sql.replace('"articles_article"', "articles_article")).strip()
+
+
+PAGE_SQL, DEEP_SQL = (
+    _compact(sql.replace("{newest_head}", _newest_head_sql(len(HEAD_WINDOWS))))
+    for sql in (PAGE_SQL, DEEP_SQL)
+)
 # Body-only matches older than the window, newest first (deep pages, mid-rare words).
 OLDER_SQL = f"""
 WITH page AS MATERIALIZED (
@@ -400,6 +524,9 @@ SELECT * FROM (
 UNION ALL
 SELECT NULL, NULL, NULL, words FROM marked
 """
+
+
+OLDER_SQL = _compact(OLDER_SQL)
 
 
 def _results(db, rows):
@@ -531,6 +658,8 @@ def _simple_search(query, queryset):
         matches &= Q(title__icontains=term) | Q(dek__icontains=term) | Q(body__icontains=term)
         in_title &= Q(title__icontains=term)
         in_dek &= Q(dek__icontains=term)
+    for term in excluded_terms(query):
+        matches &= ~Q(title__icontains=term) & ~Q(dek__icontains=term) & ~Q(body__icontains=term)
     return (
         queryset.filter(matches)
         .annotate(

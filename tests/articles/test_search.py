@@ -349,9 +349,93 @@ def test_postgres_a_query_of_exclusions_only_finds_nothing_without_reading_every
     with CaptureQueriesContext(connection) as captured:
         page = results(client, "-ceasefire")
     assert "No articles match “-ceasefire”" in page
-    statement = next(q["sql"] for q in captured if "WITH head" in q["sql"])
+    statement = next(q["sql"] for q in captured if "websearch_to_tsquery" in q["sql"])
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {statement}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "One-Time Filter: false" in plan
     assert "Quiet harbour" in results(client, "harbour -ceasefire")
+
+
+def test_an_excluded_word_in_the_body_excludes_a_headline_match(client):
+    ArticleFactory(
+        published=True, title="Ceasefire holds", dek="Calm.", body="<p>Sanctions stay.</p>"
+    )
+    ArticleFactory(published=True, title="Ceasefire talks resume", dek="Calm.", body="<p>Met.</p>")
+    page = results(client, "ceasefire -sanctions")
+    assert "Ceasefire talks resume" in page
+    assert "Ceasefire holds" not in page
+
+
+def test_an_excluded_word_in_the_title_or_dek_excludes_a_body_match(client):
+    ArticleFactory(published=True, title="Sanctions bite", dek="x", body="<p>The ceasefire.</p>")
+    ArticleFactory(published=True, title="Trade", dek="New sanctions.", body="<p>Ceasefire.</p>")
+    ArticleFactory(published=True, title="Quiet north", dek="x", body="<p>The ceasefire.</p>")
+    page = results(client, "ceasefire -sanctions")
+    assert "Quiet north" in page
+    assert "Sanctions bite" not in page and "Trade" not in page
+    assert "1 article matches" in page
+
+
+def test_a_query_of_exclusions_only_finds_nothing(client):
+    ArticleFactory(published=True, title="Ceasefire holds")
+    ArticleFactory(published=True, title="Quiet harbour")
+    assert "No articles match “-ceasefire”" in results(client, "-ceasefire")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_word_in_many_headlines_ranks_the_newest_first_then_the_older(monkeypatch):
+    monkeypatch.setattr(search, "HEAD_RANKED", 3)
+    now = timezone.now()
+
+    def headline(title, days):
+        return ArticleFactory(published=True, title=title, publish_at=now - timedelta(days=days))
+
+    # Each pair: the denser headline is the older, so ranking puts it first.
+    newest = [headline("Truce", 1), headline("Truce, truce, truce", 2), headline("Truce", 3)]
+    older = [headline("Truce", 4), headline("Truce, truce, truce", 5)]
+    in_body = ArticleFactory(published=True, body="<p>A truce.</p>", publish_at=now)
+    expected = [newest[1], newest[0], newest[2], older[1], older[0], in_body]
+    assert list(search.search("truce")) == expected
+    pages = [search.search("truce")[start : start + 2] for start in range(0, 6, 2)]
+    assert [article for page in pages for article in page] == expected
+    assert search.count("truce") == (6, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_word_in_few_headlines_ranks_them_all_whatever_their_age(monkeypatch):
+    monkeypatch.setattr(search, "HEAD_RANKED", 3)
+    now = timezone.now()
+    recent = ArticleFactory(published=True, title="Truce", publish_at=now)
+    old = ArticleFactory(
+        published=True, title="Truce, truce, truce", publish_at=now - timedelta(days=900)
+    )
+    assert list(search.search("truce")) == [old, recent]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_a_full_ranking_window_settles_the_count_without_reading_older_headlines(
+    monkeypatch,
+):
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "HEAD_RANKED", 3)
+    monkeypatch.setattr(search.RankedResults, "estimate", lambda self: 1)
+    ArticleFactory.create_batch(5, published=True, title="Truce")
+    results_ = search.search("truce")
+    assert len(results_[0:2]) == 2
+    assert search.count("truce", results=results_) == (3, False)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_the_page_statement_is_short_enough_for_psycopg_to_keep_its_parse(client):
+    from django.test.utils import CaptureQueriesContext
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    ArticleFactory(published=True, title="Harbour strike ends")
+    results_ = search.search("harbour")
+    where, _ = results_.where()
+    sql = search.PAGE_SQL.format(where=where, weights=search._WEIGHTS_SQL)
+    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH
+    with CaptureQueriesContext(connection) as captured:
+        assert "Harbour strike ends" in results(client, "harbour")
+    assert any("search_head" in q["sql"] for q in captured)
