@@ -9,8 +9,10 @@ Needs a database filled by `manage.py seed_bulk` and the Debian package `wrk`. I
    and tags (--tags) with public articles, and --articles public articles (the 100 newest,
    the rest drawn at random from the archive); ranks them (home, the sections, then the
    rest shuffled) and gives rank r the weight 1/r**s (Zipf, --zipf-s);
-2. starts gunicorn (2 sync workers, bench.settings) and asks for every page once, so both
-   runs start with a warm cache;
+2. starts gunicorn (2 sync workers, bench.settings) and, before each run, purges every
+   page (the key `all`) and asks for each once, so both runs start with every copy fresh
+   for CACHE_PAGE_SECONDS (300 s), longer than a run: no run absorbs the expiry of the
+   copies an earlier one kept;
 3. runs the readers with wrk (16 connections, `bench/wrk_day.lua` picks each request's
    path by weight and counts responses by status, by the page cache's diagnostic header
    and by Varnish's `X-Varnish`) for --duration seconds twice per round: alone (the
@@ -161,6 +163,17 @@ def warm(base, paths, header):
     for status, _ in seen:
         statuses[status] = statuses.get(status, 0) + 1
     return statuses, time.monotonic() - started
+
+
+def refresh(base, paths, header):
+    """Every page rendered anew and kept (the key `all` purged, then each asked for once):
+    each run starts with copies fresh for CACHE_PAGE_SECONDS, longer than it lasts.
+    Warming alone left the copies an earlier run kept, which then expired together,
+    1,158 cold renders inside whichever run came five minutes later."""
+    from newsroom.pagecache import purge
+
+    purge(["all"])
+    return warm(base, paths, header)
 
 
 class EditorDay(threading.Thread):
@@ -401,9 +414,9 @@ def main():
     try:
         for round_number in range(1, args.rounds + 1):
             for kind in ("no-edit", "edit"):
-                statuses, seconds = warm(base, ranked, args.header)
+                statuses, seconds = refresh(base, ranked, args.header)
                 print(
-                    f"round {round_number}/{args.rounds} {kind}: warmed {len(ranked)} pages "
+                    f"round {round_number}/{args.rounds} {kind}: rendered {len(ranked)} pages "
                     f"in {seconds:.1f} s {statuses}; load {serving.load_average():.2f}",
                     flush=True,
                 )
