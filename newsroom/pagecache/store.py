@@ -83,6 +83,23 @@ class LocalPages:
             found = self.pages.pop(key, None)
             self.size -= len(found[0].content) if found else 0
 
+    def recheck(self):
+        """Judge every page held here in one read of their marks, after a purge: each
+        would otherwise read its own on its next hit (4 ms against 0.3 for a hit from
+        memory), hundreds of reads per worker for every edit. Clean ones count as
+        checked now; the others leave this worker's memory."""
+        now = time.time()
+        with self.lock:
+            held = [(key, entry) for key, (entry, _) in self.pages.items()]
+        names = {MARK.format(name) for _, entry in held for name in entry.keys}
+        marks = cache.get_many(list(names))
+        with self.lock:
+            for key, entry in held:
+                if not is_clean(entry, [marks.get(MARK.format(n), 0) for n in entry.keys], now):
+                    self.drop(key)
+                elif self.pages.get(key, (None,))[0] is entry:
+                    self.pages[key] = (entry, now)
+
     def read_head(self):
         """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS: a purge made by
         another worker reaches this one's hot pages that much later (this worker's own
@@ -106,18 +123,20 @@ def lookup(key):
 
     This worker's copy first: when nothing at all was purged since this worker last
     found its marks clean, it is fresh without reading them (`read_head`: one small
-    read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). Otherwise its
-    marks are read; then the shared copy is tried.
+    read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). After a purge,
+    every copy it holds is judged in one read (`recheck`); then the shared copy is tried.
     """
     entry, checked = local_pages.get(key)
     if entry is not None:
         head = local_pages.read_head()
         last_purge = head.get(LAST, float("-inf")) + settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-        if last_purge < checked and time.time() < entry.fresh_until:
+        if checked <= last_purge < time.time():  # a purge since: judge all held at once
+            local_pages.recheck()
+            entry, checked = local_pages.get(key)
+        if entry is not None and last_purge < checked and time.time() < entry.fresh_until:
             return entry, True, head.get(DUE)
-        entry, fresh, due = judge(key, entry)
-        if fresh:
-            return entry, fresh, due
+        if entry is not None and (found := judge(key, entry))[1]:
+            return found
     entry = cache.get(PAGE.format(key))
     return (None, False, None) if entry is None else judge(key, entry)
 
@@ -128,15 +147,20 @@ def judge(key, entry):
     now = time.time()
     marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
     due = marks.pop(DUE, None)
-    # A purge up to the clock skew after the render began counts too: another host's
-    # clock may run a little ahead of the one that rendered.
-    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-    if now < entry.fresh_until and all(abs(mark) < since for mark in marks.values()):
+    if is_clean(entry, marks.values(), now):
         local_pages.put(key, entry, now)
         return entry, True, due
     local_pages.drop(key)
+    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
     withdrawn = any(mark < 0 and -mark >= since for mark in marks.values())
     return (None if withdrawn else entry), False, due
+
+
+def is_clean(entry, marks, now):
+    """Fresh at `now`, and none of `marks` (its keys') is a purge after its render began.
+    One up to the clock skew before counts too: another host's clock may run ahead."""
+    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
+    return now < entry.fresh_until and all(abs(mark) < since for mark in marks)
 
 
 def keep(key, response):

@@ -328,3 +328,30 @@ def test_a_worker_asks_whether_anything_was_purged_at_most_every_check_time(
     client.get(article.get_absolute_url())
     pagecache.purge({f"a{article.pk}"})
     assert client.get(article.get_absolute_url())["X-Page-Cache"] == "miss"
+
+
+def test_after_a_purge_a_worker_judges_every_page_it_holds_in_one_read(
+    client, settings, monkeypatch
+):
+    settings.PAGE_CACHE_CLOCK_SKEW_SECONDS = 0
+    settings.PAGE_CACHE_CHECK_SECONDS = 0
+    first, second = ArticleFactory(published=True), ArticleFactory(published=True)
+    for article in (first, second, first, second):  # both kept and judged clean
+        client.get(article.get_absolute_url())
+    reads = []
+    get_many = django_cache.get_many
+    monkeypatch.setattr(django_cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+
+    pagecache.purge({"a-page-nobody-shows"})
+    time.sleep(0.01)
+    assert client.get(first.get_absolute_url())["X-Page-Cache"] == "hit"
+    marks = [keys for keys in reads if "pc:last" not in keys]
+    assert len(marks) == 1 and {f"pc:mark:a{first.pk}", f"pc:mark:a{second.pk}"} <= set(marks[0])
+    reads.clear()
+    assert client.get(second.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert all("pc:last" in keys for keys in reads)  # no marks read: judged already
+
+    pagecache.purge({f"a{second.pk}"})
+    time.sleep(0.01)
+    assert client.get(first.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert client.get(second.get_absolute_url())["X-Page-Cache"] == "miss"
