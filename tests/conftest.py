@@ -1,10 +1,45 @@
 import contextlib
+import threading
 
 import pytest
 from django.core.cache import caches
-from django.test import Client
+from django.db import connection
+from django.test import Client, testcases
 
 from newsroom.pagecache import store
+
+
+class OneRequestAtATimeLiveServerThread(testcases.LiveServerThread):
+    """The live server for in-memory SQLite, whose one connection its request threads
+    share: two requests at once (Varnish fetching pages in the background after a purge)
+    break each other's transactions ("cannot start a transaction within a transaction").
+    Each request runs alone; PostgreSQL gives each thread its own connection."""
+
+    lock = threading.Lock()
+
+    def _create_server(self, connections_override=None):
+        server = super()._create_server(connections_override=connections_override)
+        set_app = server.set_app
+
+        def set_app_one_at_a_time(app):
+            def one_at_a_time(environ, start_response):
+                with self.lock:
+                    response = app(environ, start_response)
+                    try:
+                        return [b"".join(response)]
+                    finally:
+                        if hasattr(response, "close"):
+                            response.close()
+
+            set_app(one_at_a_time)
+
+        server.set_app = set_app_one_at_a_time
+        return server
+
+
+if connection.vendor == "sqlite":
+    # pytest-django's live_server reads the class from here when it starts one.
+    testcases.LiveServerThread = OneRequestAtATimeLiveServerThread
 
 
 @pytest.fixture(autouse=True)
