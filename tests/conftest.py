@@ -94,5 +94,5 @@ def kept_pages(monkeypatch):
     """The keys of the pages the page cache keeps during the test, in order."""
     kept = []
     keep = store.keep
-    monkeypatch.setattr(store, "keep", lambda key, page: (kept.append(key), keep(key, page)))
+    monkeypatch.setattr(store, "keep", lambda key, *args: (kept.append(key), keep(key, *args)))
     return kept

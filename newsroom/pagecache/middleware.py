@@ -59,11 +59,11 @@ class PageCacheMiddleware:
         if fresh:
             return self.answer(request, entry, {"X-Page-Cache": "hit"})
 
-        request.page_cache_started = time.time()
+        request.page_cache_started, seen = time.time(), store.local_pages.seen
         response = self.get_response(request)
         if hasattr(response, "page_cache") and store.may_share(response):
             try:
-                store.keep(key, response)
+                store.keep(key, response, seen)
             except Exception:
                 logger.warning("could not keep %s", request.path, exc_info=True)
             response["X-Page-Cache"] = "miss"

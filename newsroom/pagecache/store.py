@@ -13,6 +13,7 @@ that moment purges what came due and finds the next one (`catch_up`).
 """
 
 import logging
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -28,12 +29,12 @@ logger = logging.getLogger(__name__)
 _schedules = []
 
 PAGE = "pc:page2:{}"  # a new name whenever Entry's fields change: older copies go unread
-LAST = "pc:last"  # when the latest purge of any key happened
 MARK = "pc:mark:{}"
 SHOWN = "pc:shown:{}"
 DUE = "pc:due"
-# How many of a worker's pages one read of marks judges after a purge (a few ms).
-RECHECK_PAGES = 48
+PURGES = "pc:purges"  # how many purges there have been: the number of the latest
+PURGED = "pc:purged:{}"  # the keys of purge number n, kept for an hour
+PURGES_HELD = 256  # this worker reads at most so many purges at once, else forgets all
 
 
 class Entry(NamedTuple):
@@ -53,29 +54,39 @@ def may_share(response):
 
 class LocalPages:
     """This worker's memory: the pages it served most recently, least recently used out
-    first, each with the time its marks were last read and found clean; and its last
-    read of the schedule and the latest purge."""
+    first, clean up to purge number `seen`; the keys of the purges it took in (by
+    number); and its last read of the schedule and the purge count.
+
+    Each purge is numbered and its keys logged, so after one a worker drops only the
+    pages that show a purged key, with one read for any number of pages. (Reading the
+    marks of every page it held cost up to 65 ms of one request per purge; reading one
+    page's marks on its next hit, 4 ms a page against 0.3 from memory.)"""
 
     def __init__(self):
         self.lock = threading.RLock()
-        self.pages = OrderedDict()  # key -> (entry, checked at)
+        self.pages = OrderedDict()  # key -> entry
         self.size = 0  # bytes of page content held
+        self.seen, self.purged = 0, {}
         self.head, self.head_read_at = {}, float("-inf")
 
     def get(self, key):
-        """(entry, checked at), or (None, None)."""
         with self.lock:
             if key in self.pages:
                 self.pages.move_to_end(key)
-            return self.pages.get(key, (None, None))
+            return self.pages.get(key)
 
-    def put(self, key, entry, checked):
+    def put(self, key, entry, seen):
+        """Keep `entry`, clean up to purge number `seen`; the later purges taken in
+        already are applied to it now."""
         budget = settings.PAGE_CACHE_LOCAL_BYTES
-        if len(entry.content) > budget // 4:
-            return
         with self.lock:
+            later = range(seen + 1, self.seen + 1)
             self.drop(key)
-            self.pages[key] = (entry, checked)
+            if len(entry.content) > budget // 4 or len(later) > PURGES_HELD:
+                return
+            if any(self.purged.get(n, {"all"}).intersection(entry.keys) for n in later):
+                return
+            self.pages[key] = entry
             self.size += len(entry.content)
             while self.size > budget:
                 self.drop(next(iter(self.pages)))
@@ -83,36 +94,40 @@ class LocalPages:
     def drop(self, key):
         with self.lock:
             found = self.pages.pop(key, None)
-            self.size -= len(found[0].content) if found else 0
+            self.size -= len(found.content) if found else 0
 
-    def recheck(self, first, purged_at):
-        """Judge `first` and up to RECHECK_PAGES - 1 more of the pages held here not
-        checked since `purged_at`, in one read of their marks: one read per page on its
-        next hit took 4 ms against 0.3 from memory, hundreds per worker for every edit,
-        and all of them at once held a request for 65 ms. Clean ones count as checked
-        now; the others leave this worker's memory."""
-        now = time.time()
+    def take_in(self, count):
+        """Apply the purges after `seen` up to number `count`: drop the pages they
+        purge. Any purge the log no longer (or not yet) holds, or a count that went
+        back (the cache was emptied), drops every page."""
+        if count == self.seen:
+            return
+        # A worker that saw no count yet reads it from its start.
+        numbers = range(self.seen + 1 if self.seen else (count >> 32 << 32) + 1, count + 1)
+        names = {PURGED.format(n): n for n in numbers} if 0 < len(numbers) <= PURGES_HELD else {}
+        logged = cache.get_many(list(names)) if names else {}
+        found = {names[name]: set(keys) for name, keys in logged.items()}
         with self.lock:
-            # The most recently served first: they are the likeliest to be asked for next.
-            held = reversed(self.pages.items())
-            due = [key for key, (_, checked) in held if checked <= purged_at]
-            keys = [first, *(key for key in due if key != first)][:RECHECK_PAGES]
-            held = [(key, self.pages[key][0]) for key in keys if key in self.pages]
-        names = {MARK.format(name): name for _, entry in held for name in entry.keys}
-        marks = {names[mark]: value for mark, value in cache.get_many(list(names)).items()}
-        with self.lock:
-            for key, entry in held:
-                if not is_clean(entry, [marks.get(name, 0) for name in entry.keys], now):
-                    self.drop(key)
-                elif self.pages.get(key, (None,))[0] is entry:
-                    self.pages[key] = (entry, now)
+            if count < self.seen or len(found) < len(numbers):
+                self.pages.clear()
+                self.size, self.purged = 0, {}
+            purged = set().union(*found.values())
+            for key in [
+                key for key, entry in self.pages.items() if purged.intersection(entry.keys)
+            ]:
+                self.drop(key)
+            self.purged = {
+                n: keys for n, keys in {**self.purged, **found}.items() if n > count - PURGES_HELD
+            }
+            self.seen = count
 
     def read_head(self):
-        """{DUE: …, LAST: …}, read at most every PAGE_CACHE_CHECK_SECONDS: a purge made by
-        another worker reaches this one's hot pages that much later (this worker's own
-        purges at once: `forget_head`)."""
+        """{DUE: …, PURGES: …}, read at most every PAGE_CACHE_CHECK_SECONDS, and the
+        purges since taken in: a purge made by another worker reaches this one's hot
+        pages that much later (this worker's own purges at once: `forget_head`)."""
         if time.monotonic() - self.head_read_at >= settings.PAGE_CACHE_CHECK_SECONDS:
-            self.head, self.head_read_at = cache.get_many([DUE, LAST]), time.monotonic()
+            self.head, self.head_read_at = cache.get_many([DUE, PURGES]), time.monotonic()
+            self.take_in(self.head.get(PURGES, 0))
         return self.head
 
 
@@ -128,22 +143,13 @@ def lookup(key):
     is not fresh is given only when it may be served in an outage: it shows no article
     withdrawn since its render began.
 
-    This worker's copy first: when nothing at all was purged since this worker last
-    found its marks clean, it is fresh without reading them (`read_head`: one small
-    read, shared by a worker's requests for PAGE_CACHE_CHECK_SECONDS). After a purge,
-    every copy it holds is judged in one read (`recheck`); then the shared copy is tried.
+    This worker's copy first: it is fresh until its time, as the purges taken in
+    (`read_head`) leave it here. Then the shared copy, judged by its keys' marks.
     """
-    entry, checked = local_pages.get(key)
-    if entry is not None:
-        head = local_pages.read_head()
-        last_purge = head.get(LAST, float("-inf")) + settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-        if checked <= last_purge < time.time():  # a purge since: judge all held at once
-            local_pages.recheck(key, last_purge)
-            entry, checked = local_pages.get(key)
-        if entry is not None and last_purge < checked and time.time() < entry.fresh_until:
-            return entry, True, head.get(DUE)
-        if entry is not None and (found := judge(key, entry))[1]:
-            return found
+    head = local_pages.read_head()
+    entry = local_pages.get(key)
+    if entry is not None and time.time() < entry.fresh_until:
+        return entry, True, head.get(DUE)
     entry = cache.get(PAGE.format(key))
     return (None, False, None) if entry is None else judge(key, entry)
 
@@ -151,11 +157,11 @@ def lookup(key):
 def judge(key, entry):
     """Read `entry`'s marks and the schedule in one cache read, and judge it as `lookup`
     says. This worker keeps it while it is fresh."""
-    now = time.time()
+    now, seen = time.time(), local_pages.seen
     marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
     due = marks.pop(DUE, None)
     if is_clean(entry, marks.values(), now):
-        local_pages.put(key, entry, now)
+        local_pages.put(key, entry, seen)
         return entry, True, due
     local_pages.drop(key)
     since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
@@ -170,16 +176,21 @@ def is_clean(entry, marks, now):
     return now < entry.fresh_until and all(abs(mark) < since for mark in marks)
 
 
-def keep(key, response):
-    """Keep a page `cached_page` described, as the middleware below it finished it."""
+def keep(key, response, seen):
+    """Keep a page `cached_page` described, as the middleware below it finished it;
+    `seen`: this worker's purge number when its render began."""
     started, fresh_until, keys = response.page_cache
     entry = Entry(started, fresh_until, keys, dict(response.items()), response.content)
     # Which keys some kept page shows: a change to an object no page shows purges nothing.
     cache.set_many({SHOWN.format(name): 1 for name in keys}, timeout=settings.STALE_PAGE_SECONDS)
     cache.set(PAGE.format(key), entry, timeout=settings.STALE_PAGE_SECONDS)
-    # With Django's dummy cache no purge could reach this worker's memory: keep nothing.
-    if not isinstance(caches["default"], DummyCache):
-        local_pages.put(key, entry, checked=started)
+    if not keeps_nothing():
+        local_pages.put(key, entry, seen)
+
+
+def keeps_nothing():
+    # With Django's dummy cache no purge could reach a worker's memory, nor be counted.
+    return isinstance(caches["default"], DummyCache)
 
 
 def is_shown(key):
@@ -196,7 +207,13 @@ def purge(keys, *, withdrawn=()):
     now = time.time()
     marks = {MARK.format(key): -now if key in withdrawn else now for key in keys}
     try:
-        cache.set_many({**marks, LAST: now}, timeout=None)
+        cache.set_many(marks, timeout=None)
+        if not keeps_nothing():
+            # A count starts at a random multiple of 2**32: one begun again (the cache
+            # was emptied) never meets a worker's old number.
+            cache.add(PURGES, random.randrange(1, 2**30) << 32, timeout=None)
+            number = cache.incr(PURGES)  # atomic: every worker's purges share one count
+            cache.set(PURGED.format(number), sorted(keys), timeout=3600)
     except Exception:
         logger.exception("page cache: could not mark %s purged", sorted(keys))
     forget_head()
