@@ -1,9 +1,10 @@
-"""Kept pages, the marks that say when each key was last purged, and the schedule.
+"""Kept pages, the marks that say when each key was last purged, the log of purges,
+and the schedule.
 
 All live in Django's cache (shared by every worker with REDIS_URL). Each worker also
-keeps the pages it served most recently in its own memory (PAGE_CACHE_LOCAL_BYTES), so
-a hot page costs one small read of its marks instead of fetching the page; that copy is
-judged by the same marks, so it is never staler than the shared one.
+keeps the pages it served most recently in its own memory (PAGE_CACHE_LOCAL_BYTES): a
+hot page costs no read at all while nothing is purged, and each purge's keys, read from
+the log, drop the copies that show them, so it is never staler than the shared one.
 
 Scheduled changes reach kept pages on time, with no job. An app registers a schedule
 (articles: scheduled publications and front-page expiries) that answers two questions
@@ -156,24 +157,19 @@ def lookup(key):
 
 def judge(key, entry):
     """Read `entry`'s marks and the schedule in one cache read, and judge it as `lookup`
-    says. This worker keeps it while it is fresh."""
+    says: fresh in its time while none of its keys was purged after its render began
+    (or up to the clock skew before: another host's clock may run ahead). This worker
+    keeps it while it is fresh."""
     now, seen = time.time(), local_pages.seen
     marks = cache.get_many([DUE, *(MARK.format(name) for name in entry.keys)])
     due = marks.pop(DUE, None)
-    if is_clean(entry, marks.values(), now):
+    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
+    if now < entry.fresh_until and all(abs(mark) < since for mark in marks.values()):
         local_pages.put(key, entry, seen)
         return entry, True, due
     local_pages.drop(key)
-    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-    withdrawn = any(mark < 0 and -mark >= since for mark in marks.values())
+    withdrawn = any(-mark >= since for mark in marks.values())  # marks < 0: withdrawn
     return (None if withdrawn else entry), False, due
-
-
-def is_clean(entry, marks, now):
-    """Fresh at `now`, and none of `marks` (its keys') is a purge after its render began.
-    One up to the clock skew before counts too: another host's clock may run ahead."""
-    since = entry.started - settings.PAGE_CACHE_CLOCK_SKEW_SECONDS
-    return now < entry.fresh_until and all(abs(mark) < since for mark in marks)
 
 
 def keep(key, response, seen):
@@ -184,13 +180,8 @@ def keep(key, response, seen):
     # Which keys some kept page shows: a change to an object no page shows purges nothing.
     cache.set_many({SHOWN.format(name): 1 for name in keys}, timeout=settings.STALE_PAGE_SECONDS)
     cache.set(PAGE.format(key), entry, timeout=settings.STALE_PAGE_SECONDS)
-    if not keeps_nothing():
+    if not isinstance(caches["default"], DummyCache):  # which no purge could reach
         local_pages.put(key, entry, seen)
-
-
-def keeps_nothing():
-    # With Django's dummy cache no purge could reach a worker's memory, nor be counted.
-    return isinstance(caches["default"], DummyCache)
 
 
 def is_shown(key):
@@ -208,7 +199,7 @@ def purge(keys, *, withdrawn=()):
     marks = {MARK.format(key): -now if key in withdrawn else now for key in keys}
     try:
         cache.set_many(marks, timeout=None)
-        if not keeps_nothing():
+        if not isinstance(caches["default"], DummyCache):  # which counts nothing
             # A count starts at a random multiple of 2**32: one begun again (the cache
             # was emptied) never meets a worker's old number.
             cache.add(PURGES, random.randrange(1, 2**30) << 32, timeout=None)
