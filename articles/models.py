@@ -673,3 +673,18 @@ class KeptArticlePage(KeptRender):
 
     def __str__(self):
         return f"Page of article {self.article_id}"
+
+
+class ListingWeek(models.Model):
+    """How many articles of a public status (Article.PUBLIC_STATUSES, whatever their
+    publish time) are published in each week: `week` is the number of whole weeks from
+    the Unix epoch to their publish time. On PostgreSQL, triggers on the article table
+    keep it (migration 0014) in the same transaction as every change, so a deep page of
+    the latest stream seeks its start by these counts instead of walking 40,000 index
+    entries (articles/queries.py `Listing`). Unused, and empty, on SQLite."""
+
+    week = models.BigIntegerField(primary_key=True)
+    articles = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.articles} articles in week {self.week}"

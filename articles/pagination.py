@@ -4,7 +4,8 @@ Django's Paginator counts every row and then fetches the page with a wide
 `OFFSET`, carrying whole rows through the sort. Here a narrow subquery walks the
 index for the page's primary keys only (`SELECT id … ORDER BY publish_at, id
 LIMIT 21 OFFSET n`) and the outer query reads just those rows with their joins: one
-query, no count. One extra row tells whether an older page exists.
+query, no count. One extra row tells whether an older page exists. (A deep page of
+the latest stream seeks its start instead: articles/queries.py `Listing`.)
 
 """
 
