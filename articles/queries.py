@@ -180,7 +180,8 @@ class Listing(Compiled):
         rows = self.models(offset=offset, now=now, **values)
         if not self.leaving_out:
             return rows
-        assert len(left_out) <= self.leaving_out, "the window is too narrow"
+        if len(left_out) > self.leaving_out:
+            raise ValueError(f"{len(left_out)} left out of a window {self.leaving_out} rows wider")
         gone = {article.pk for article in left_out}
         # The walk started `offset` rows in, counting the left-out ones newer than its
         # first row: as many rows of the page lie further on.
