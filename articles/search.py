@@ -258,8 +258,11 @@ class RankedResults:
             **{f"since{n}": now - window for n, window in enumerate(HEAD_WINDOWS)},
         }
         with connections[db].cursor() as cursor:
-            cursor.execute(PAGE_SQL.format(where=where, weights=_WEIGHTS_SQL), args)
+            # The page and the estimate's EXPLAIN in one round trip (see page_statement).
+            cursor.execute(page_statement(where), args)
             rows = cursor.fetchall()
+            if cursor.cursor.nextset():
+                self._estimate = _planned_rows(cursor.fetchone()[0])
         totals = next(row for row in rows if row[0] is None)
         head_total, counted = totals[3], totals[5]
         self.counted = counted
@@ -301,14 +304,19 @@ class RankedResults:
 
     def estimate(self):
         """PostgreSQL's estimate of the matches, from the column's statistics (no row
-        is read): within a few percent for the common words that match thousands."""
+        is read): within a few percent for the common words that match thousands.
+        A page planned it already, in the same round trip as its own statement."""
+        if getattr(self, "_estimate", None) is not None:
+            return self._estimate
         where, params = self.where()
-        sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles_article WHERE {where} AND {_MATCH}"
         with connections[self.queryset.db].cursor() as cursor:
-            cursor.execute(sql, {**params, "config": SEARCH_CONFIG, "query": self.query})
-            plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return int(plan[0]["Plan"]["Plan Rows"])
+            cursor.execute(ESTIMATE_SQL.format(where=where), {**params, "query": self.query})
+            return _planned_rows(cursor.fetchone()[0])
+
+
+def _planned_rows(plan):
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 # The raw SQL of a results page. Every statement names the article table unaliased,
@@ -490,18 +498,32 @@ SELECT NULL, NULL, NULL, words FROM marked
 
 
 def _compact(sql):
-    """`sql` without comments, runs of white space and the table's name before its columns
-    (each statement reads one table by that name): psycopg keeps its parse of a
-    statement's placeholders only for statements of up to 4 KB (else 1 ms of Python a
-    page). The queryset's WHERE clause goes in afterwards, as Django wrote it."""
+    """`sql` without comments, runs of white space (and the spaces inside brackets and
+    after commas: no literal of these statements holds one there) and the table's name
+    before its columns (each statement reads one table by that name): psycopg keeps its
+    parse of a statement's placeholders only for statements of up to 4 KB (else 1 ms of
+    Python a page). The queryset's WHERE clause goes in afterwards (see _public_where)."""
     sql = re.sub(r'"articles_article"\."(\w+)"', r"\1", re.sub(r"--[^\n]*", "", sql))
-    return re.sub(r"\s+", " ", sql.replace('"articles_article"', "articles_article")).strip()
+    sql = re.sub(r"\s+", " ", sql.replace('"articles_article"', "articles_article")).strip()
+    return re.sub(r"(?<=[(,]) | (?=\))", "", sql)
 
 
 PAGE_SQL, DEEP_SQL = (
     _compact(sql.replace("{newest_head}", _newest_head_sql(len(HEAD_WINDOWS))))
     for sql in (PAGE_SQL, DEEP_SQL)
 )
+# PostgreSQL's estimate of the matches (RankedResults.estimate): a page past the cap
+# shows it, so it is planned in the page's own round trip, after the page's statement.
+ESTIMATE_SQL = _compact(
+    f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles_article WHERE {{where}} AND {_MATCH}"
+)
+
+
+def page_statement(where):
+    """A first page's SQL: PAGE_SQL, then ESTIMATE_SQL (two statements, one round trip)."""
+    return f"{PAGE_SQL}; {ESTIMATE_SQL}".format(where=where, weights=_WEIGHTS_SQL)
+
+
 # Body-only matches older than the window, newest first (deep pages, mid-rare words).
 OLDER_SQL = f"""
 WITH page AS MATERIALIZED (
@@ -564,6 +586,9 @@ def _public_where(queryset):
             sql, params = "TRUE", []
         except EmptyResultSet:
             sql, params = "FALSE", []
+        if "SELECT" not in sql.upper():
+            # One table, no subquery: its columns need no table name (shorter statements).
+            sql = re.sub(r'"articles_article"\.("\w+")', r"\1", sql)
     else:
         sql, params = compiler.compile(queryset.order_by().values("pk").query)
         sql = f'"articles_article"."id" IN ({sql})'
