@@ -113,19 +113,25 @@ def current_sql(kept, current, *, article):
     return condition, [current, today]
 
 
-def cards_of(articles, *, forms=FORMS, public_only=False):
+def cards_of(articles, *, forms=FORMS, public_only=False, known=None):
     """The cards of `articles` (rows with at least their pk), in their order, holding
     the `forms` a page shows; with `public_only`, of those still public alone (a kept
     ranking may hold a story withdrawn since).
 
     One query when every card is kept; else also the loading of those that are not
-    (queries.for_cards) and one write that keeps them.
+    (queries.for_cards) and one write that keeps them. `known`: {pk: Card, or None when
+    not current} of articles whose kept cards the caller read already (with `forms`):
+    they are not read again.
     """
     articles = list(articles)
     if not articles:
         return []
     current = version()
-    kept = _read([article.pk for article in articles], current, forms, public_only=public_only)
+    known = known or {}
+    unknown = [article.pk for article in articles if article.pk not in known]
+    kept = {pk: card for pk, card in known.items() if card is not None}
+    if unknown:
+        kept.update(_read(unknown, current, forms, public_only=public_only))
     # Once each: an article can be in both rails of a page.
     missing = list({article.pk: article for article in articles if article.pk not in kept}.values())
     if missing:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
+from articles import cards
 from articles.models import Article, SearchTerm
 
 SEARCH_CONFIG = "english"
@@ -257,9 +258,10 @@ class RankedResults:
             "ranked": HEAD_RANKED,
             **{f"since{n}": now - window for n, window in enumerate(HEAD_WINDOWS)},
         }
+        card, card_params = _current_card()
         with connections[db].cursor() as cursor:
             # The page and the estimate's EXPLAIN in one round trip (see page_statement).
-            cursor.execute(page_statement(where), args)
+            cursor.execute(page_statement(where, card), {**args, **card_params})
             rows = cursor.fetchall()
             if cursor.cursor.nextset():
                 self._estimate = _planned_rows(cursor.fetchone()[0])
@@ -422,8 +424,9 @@ page AS (
     OFFSET %(start)s LIMIT %(wanted)s
 ),
 shown AS MATERIALIZED (
-    SELECT page.*, {TEXT_SQL} AS text
+    SELECT page.*, {TEXT_SQL} AS text, k.search_result AS card, k.keys
     FROM page JOIN "articles_article" a ON a.id = page.id
+    LEFT JOIN articles_articlecard k ON k.article_id = a.id AND {{card}}
 ),
 {MARKED_SQL},
 -- Every match, read through the GIN index only as far as the capped count below asks
@@ -439,7 +442,8 @@ totals AS MATERIALIZED (
     FROM head_total
 )
 SELECT * FROM (
-    SELECT id, modified_at, text, NULL::bigint, NULL::bigint, NULL::bigint, tier, NULL::text[]
+    SELECT id, modified_at, text, NULL::bigint, NULL::bigint, NULL::bigint, tier, card, keys,
+        NULL::text[]
     FROM shown ORDER BY tier, rank DESC, publish_at DESC, id DESC
 ) AS ordered
 UNION ALL
@@ -447,7 +451,7 @@ SELECT NULL, NULL, NULL, totals.head_total, totals.window_total,
     CASE WHEN totals.head_total + totals.window_total > %(cap)s
         THEN totals.head_total + totals.window_total
         ELSE (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT %(cap)s + 1) AS counted)
-    END, NULL, (SELECT words FROM marked)
+    END, NULL, NULL, NULL, (SELECT words FROM marked)
 FROM totals
 """
 # A page past the newest HEAD_RANKED title/dek matches of a query with more (a word common
@@ -519,9 +523,20 @@ ESTIMATE_SQL = _compact(
 )
 
 
-def page_statement(where):
-    """A first page's SQL: PAGE_SQL, then ESTIMATE_SQL (two statements, one round trip)."""
-    return f"{PAGE_SQL}; {ESTIMATE_SQL}".format(where=where, weights=_WEIGHTS_SQL)
+def page_statement(where, card):
+    """A first page's SQL: PAGE_SQL, then ESTIMATE_SQL (two statements, one round trip).
+    `card`: the condition under which a kept card `k` of article `a` is current."""
+    return f"{PAGE_SQL}; {ESTIMATE_SQL}".format(where=where, weights=_WEIGHTS_SQL, card=card)
+
+
+def _current_card():
+    """(SQL, parameters): when the kept card `k` of the article `a` is current; a page's
+    rows carry their search-result cards then (articles/cards.py), so the page needs no
+    query of its own for them."""
+    condition, params = cards.current_sql("k", cards.version(), article="a")
+    names = iter(("card0", "card1"))
+    sql = re.sub(r"%s", lambda _: f"%({next(names)})s", condition)
+    return sql, dict(zip(("card0", "card1"), params, strict=True))
 
 
 # Body-only matches older than the window, newest first (deep pages, mid-rare words).
@@ -562,8 +577,20 @@ def _results(db, rows):
         if row[0] is not None:
             article = Article.from_db(db, ["id", "modified_at"], row[:2])
             article.search_text, article.marked = row[2], marked
+            if len(row) == PAGE_COLUMNS:
+                # The kept search-result card, None when it is not current (cards_of).
+                card, keys = row[7:9]
+                article.kept_card = (
+                    None
+                    if card is None
+                    else cards.Card(row[0], search_result=mark_safe(card), keys=tuple(keys.split()))
+                )
             found.append(article)
     return found
+
+
+# The columns of PAGE_SQL's rows: the others' have no card.
+PAGE_COLUMNS = 10
 
 
 def _words_pattern(words):

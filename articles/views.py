@@ -355,7 +355,9 @@ def search_results(request, articles, *, query):
     """Each result's card (picture, labels, title, byline, dateline), with the snippet
     highlighted for the query in its place."""
     ranked = list(articles)  # the ranking's rows carry what the snippets need
-    shown = cards_of(ranked, forms=("search_result",))
+    # A first page's rows carry their kept cards too (articles/search.py).
+    known = {article.pk: article.kept_card for article in ranked if hasattr(article, "kept_card")}
+    shown = cards_of(ranked, forms=("search_result",), known=known)
     depends_on(request, *keys_of(shown))
     return [
         mark_safe(card.search_result.replace(SNIPPET_MARK, search.snippet_for(article, query), 1))

@@ -435,7 +435,7 @@ def test_postgres_the_page_statement_is_short_enough_for_psycopg_to_keep_its_par
     results_ = search.search("harbour")
     where, _ = results_.where()
     for sql in (
-        search.page_statement(where),
+        search.page_statement(where, search._current_card()[0]),
         search.DEEP_SQL.format(where=where, weights=search._WEIGHTS_SQL),
     ):
         assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH
