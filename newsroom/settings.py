@@ -342,6 +342,8 @@ CLOUDFLARE_API_URL = (
     ENV.get("CLOUDFLARE_API_URL", "").strip() or "https://api.cloudflare.com/client/v4"
 )
 CACHE_PURGE_TIMEOUT_SECONDS = 2.0
+# Each purge is sent again this much later (purgers.send says why); 0: never again.
+CACHE_PURGE_REPEAT_SECONDS = float(ENV.get("CACHE_PURGE_REPEAT_SECONDS", "1.0"))
 
 # Transport security follows the scheme of SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True

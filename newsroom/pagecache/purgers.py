@@ -11,6 +11,7 @@ README, "Varnish and CDNs", describes the headers and the setup of each.
 
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import batched
 from urllib.request import Request, urlopen
@@ -28,9 +29,22 @@ CLOUDFLARE_BATCH = 30
 
 
 def send(keys):
-    """Purge `keys` from every configured HTTP cache; log failures, never raise."""
+    """Purge `keys` from every configured HTTP cache; log failures, never raise.
+
+    And once more CACHE_PURGE_REPEAT_SECONDS later: a cache that fetched a page again at
+    once may have got the old copy, from a worker that had not heard of the purge yet
+    (they ask every PAGE_CACHE_CHECK_SECONDS) or from a render begun before it, and would
+    keep it for its s-maxage. Seen on the busy day: a correction made with an edit took
+    6 s to show through Varnish, until the next edit purged its pages again."""
+    purges = list(requests_for([key for key in dict.fromkeys(keys) if key]))
+    deliver_all(purges)
+    if purges and settings.CACHE_PURGE_REPEAT_SECONDS > 0:
+        threading.Timer(settings.CACHE_PURGE_REPEAT_SECONDS, deliver_all, [purges]).start()
+
+
+def deliver_all(purges):
     with ThreadPoolExecutor(max_workers=8) as pool:  # a thread per request, up to 8
-        for purge in requests_for([key for key in dict.fromkeys(keys) if key]):
+        for purge in purges:
             pool.submit(deliver, *purge)
 
 

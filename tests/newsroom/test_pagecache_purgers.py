@@ -71,6 +71,7 @@ def no_caches_configured(settings):
     settings.CACHE_PURGE_URLS = []
     settings.FASTLY_SERVICE_ID = settings.FASTLY_API_TOKEN = ""
     settings.CLOUDFLARE_ZONE_ID = settings.CLOUDFLARE_API_TOKEN = ""
+    settings.CACHE_PURGE_REPEAT_SECONDS = 0  # the test below sends again; the others once
 
 
 CLOUDFLARE_OK = json.dumps({"success": True, "errors": [], "result": {"id": "x"}}).encode()
@@ -92,6 +93,18 @@ def test_every_varnish_server_gets_a_soft_purge_of_the_keys(fake, settings):
         [request] = server.received
         assert (request["method"], request["path"]) == ("PURGE", "/")
         assert request["headers"]["xkey-purge"] == "a12 s3 list"
+
+
+def test_a_purge_is_sent_again_after_a_worker_must_have_heard_of_it(fake, settings):
+    varnish = fake()
+    settings.CACHE_PURGE_URLS = [varnish.url]
+    settings.CACHE_PURGE_REPEAT_SECONDS = 0.2
+
+    purgers.send(["a12", "home"])
+
+    assert len(varnish.received) == 1  # at once
+    time.sleep(0.5)
+    assert [request["headers"]["xkey-purge"] for request in varnish.received] == ["a12 home"] * 2
 
 
 def test_keys_are_sent_once_each(fake, settings):
