@@ -34,8 +34,7 @@ def send(keys):
     And once more CACHE_PURGE_REPEAT_SECONDS later: a cache that fetched a page again at
     once may have got the old copy, from a worker that had not heard of the purge yet
     (they ask every PAGE_CACHE_CHECK_SECONDS) or from a render begun before it, and would
-    keep it for its s-maxage. Seen on the busy day: a correction made with an edit took
-    6 s to show through Varnish, until the next edit purged its pages again."""
+    keep it for its s-maxage (minutes) where it should have kept it for none."""
     purges = list(requests_for([key for key in dict.fromkeys(keys) if key]))
     deliver_all(purges)
     if purges and settings.CACHE_PURGE_REPEAT_SECONDS > 0:
