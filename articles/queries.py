@@ -150,13 +150,21 @@ class Listing(Compiled):
         at that week's end and skips the index rows between it and the page. One
         statement, so one snapshot of the counts and the articles.
         """
+        moment = connections[using].ops.adapt_datetimefield_value(now or timezone.now())
+        window = self.per_page + 1 + self.leaving_out
+        statuses = Article.PUBLIC_STATUSES
+        return self._seek_sql(using), [offset, *statuses, moment, *statuses, window]
+
+    @functools.cache  # noqa: B019 (listings are module constants: nothing is kept alive)
+    def _seek_sql(self, using):
+        """`_seek`'s statement, built once per listing and database, as `Compiled` does."""
         _, _, _, _, _, names = self._compiled(using)
         table = Article._meta.db_table
         fields = {field.attname: field.column for field in Article._meta.concrete_fields}
         columns = ", ".join(f'"{table}"."{fields[name]}"' for name in names)
         statuses = ", ".join(["%s"] * len(Article.PUBLIC_STATUSES))
         public = f"status IN ({statuses})"
-        sql = (
+        return (
             "WITH anchor AS MATERIALIZED ("
             "SELECT counted.week, ahead.at - counted.before AS skip FROM ("
             "SELECT week, articles, SUM(articles) OVER (ORDER BY week DESC) - articles AS before "
@@ -170,9 +178,6 @@ class Listing(Compiled):
             "ORDER BY publish_at DESC, id DESC LIMIT %s OFFSET (SELECT skip FROM anchor)) "
             f'ORDER BY "{table}"."publish_at" DESC, "{table}"."id" DESC'
         )
-        moment = connections[using].ops.adapt_datetimefield_value(now or timezone.now())
-        window = self.per_page + 1 + self.leaving_out
-        return sql, [offset, *Article.PUBLIC_STATUSES, moment, *Article.PUBLIC_STATUSES, window]
 
     def page(self, *, offset, left_out=(), now=None, **values):
         """The `per_page + 1` rows from `offset` of the listing without `left_out` (at

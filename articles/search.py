@@ -215,6 +215,7 @@ class RankedResults:
     def __init__(self, query, queryset):
         self.query = query
         self.queryset = queryset
+        self._estimate = None  # planned with a first page (results), else by estimate()
         self.ts_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
 
     def head_matches(self):
@@ -308,7 +309,7 @@ class RankedResults:
         """PostgreSQL's estimate of the matches, from the column's statistics (no row
         is read): within a few percent for the common words that match thousands.
         A page planned it already, in the same round trip as its own statement."""
-        if getattr(self, "_estimate", None) is not None:
+        if self._estimate is not None:
             return self._estimate
         where, params = self.where()
         with connections[self.queryset.db].cursor() as cursor:

@@ -4,8 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from articles.models import Article, ListingWeek
+from articles.queries import WEEK_SECONDS
 
-WEEK = "floor(extract(epoch FROM publish_at) / 604800)::bigint"  # as migration 0014
+# As migration 0014 counts them.
+WEEK = f"floor(extract(epoch FROM publish_at) / {WEEK_SECONDS})::bigint"
 
 
 class Command(BaseCommand):
